@@ -1,0 +1,3 @@
+// Helpers private to the CPU library.
+#pragma once
+void lopt_set_error(const char* message);

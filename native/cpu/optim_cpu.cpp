@@ -1,0 +1,57 @@
+// CPU launchers of the hand-designed optimizers: the per-element math of lopt_optim.h under OpenMP.
+#include "lopt/lopt_cpu.h"
+#include "lopt_cpu_internal.h"
+
+namespace {
+
+template <int Kind>
+int64_t step_kind(float* __restrict p, const float* __restrict g, float* __restrict s0,
+                  float* __restrict s1, int64_t n, const lopt_coef c) {
+    int64_t bad = 0;
+#pragma omp parallel for simd schedule(static) reduction(+ : bad)
+    for (int64_t i = 0; i < n; ++i) {
+        bad += lopt_isfinite(g[i]) ? 0 : 1;
+        lopt_optim_elem(Kind, p + i, g[i], s0 ? s0 + i : nullptr, s1 ? s1 + i : nullptr, &c);
+    }
+    return bad;
+}
+
+}  // namespace
+
+extern "C" {
+
+LOPT_API int32_t lopt_optim_state_count(int32_t kind, const lopt_hparams* hp) {
+    if (!hp) return -1;
+    return lopt_state_count(kind, hp);
+}
+
+LOPT_API int32_t lopt_optim_coef(int32_t kind, const lopt_hparams* hp, int64_t t, lopt_coef* out) {
+    if (!hp || !out) { lopt_set_error("lopt_optim_coef: null hp or out"); return LOPT_E_ARGUMENT; }
+    if (kind < 0 || kind >= LOPT_OPTIMIZER_COUNT) { lopt_set_error("lopt_optim_coef: unknown kind"); return LOPT_E_ARGUMENT; }
+    if (t < 1) { lopt_set_error("lopt_optim_coef: step t must be >= 1"); return LOPT_E_ARGUMENT; }
+    lopt_make_coef(kind, hp, t, out);
+    return 0;
+}
+
+LOPT_API int32_t lopt_optim_step(int32_t kind, float* p, const float* g, float* s0, float* s1,
+                                 int64_t n, const lopt_coef* c, int64_t* nonfinite) {
+    if (n < 0 || !c || (n > 0 && (!p || !g))) { lopt_set_error("lopt_optim_step: bad pointer or length"); return LOPT_E_ARGUMENT; }
+    if ((c->state_count > 0 && n > 0 && !s0) || (c->state_count > 1 && n > 0 && !s1)) {
+        lopt_set_error("lopt_optim_step: missing state buffer"); return LOPT_E_ARGUMENT;
+    }
+    int64_t bad = 0;
+    switch (kind) {
+        case LOPT_SGD: bad = step_kind<LOPT_SGD>(p, g, nullptr, nullptr, n, *c); break;
+        case LOPT_SGD_MOMENTUM: bad = step_kind<LOPT_SGD_MOMENTUM>(p, g, s0, nullptr, n, *c); break;
+        case LOPT_RMSPROP: bad = step_kind<LOPT_RMSPROP>(p, g, s0, c->state_count > 1 ? s1 : nullptr, n, *c); break;
+        case LOPT_ADAM: bad = step_kind<LOPT_ADAM>(p, g, s0, s1, n, *c); break;
+        case LOPT_ADAMW: bad = step_kind<LOPT_ADAMW>(p, g, s0, s1, n, *c); break;
+        case LOPT_POWERSIGN: bad = step_kind<LOPT_POWERSIGN>(p, g, s0, nullptr, n, *c); break;
+        case LOPT_ADDSIGN: bad = step_kind<LOPT_ADDSIGN>(p, g, s0, nullptr, n, *c); break;
+        default: lopt_set_error("lopt_optim_step: unknown kind"); return LOPT_E_ARGUMENT;
+    }
+    if (nonfinite) *nonfinite = bad;
+    return 0;
+}
+
+}

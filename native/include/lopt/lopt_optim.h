@@ -1,0 +1,149 @@
+// Hand-designed optimizers: the one definition of their per-element update, shared by the CUDA
+// kernels and the CPU launchers. Update rules follow torch.optim (docs/optimizers.md).
+#ifndef LOPT_OPTIM_H
+#define LOPT_OPTIM_H
+
+#include "lopt_common.h"
+
+// Kernel families. SGD covers plain SGD, heavy-ball momentum and Nesterov (torch.optim.SGD).
+enum lopt_optimizer {
+    LOPT_SGD = 0,
+    LOPT_SGD_MOMENTUM = 1,
+    LOPT_RMSPROP = 2,
+    LOPT_ADAM = 3,
+    LOPT_ADAMW = 4,
+    LOPT_POWERSIGN = 5,
+    LOPT_ADDSIGN = 6,
+    LOPT_OPTIMIZER_COUNT = 7
+};
+
+enum lopt_sign_decay { LOPT_DECAY_NONE = 0, LOPT_DECAY_LINEAR = 1, LOPT_DECAY_CYCLIC = 2, LOPT_DECAY_RESTART = 3 };
+
+// User-facing hyperparameters (one spelling for all optimizers). Layout mirrored in C#.
+typedef struct lopt_hparams {
+    float lr, beta1, beta2, eps, weight_decay, momentum, alpha, base, periods;
+    int32_t nesterov, decay, total_steps;
+} lopt_hparams;
+
+// Per-step scalars derived once on the host from the hyperparameters and the step number t.
+// Passed by value to every kernel. Layout mirrored in C#.
+typedef struct lopt_coef {
+    float lr, beta1, beta2, eps, weight_decay, momentum, alpha;
+    float step_size;      // Adam: lr / (1 - beta1^t)
+    float bc2_sqrt;       // Adam: sqrt(1 - beta2^t)
+    float decoupled;      // AdamW: 1 - lr * weight_decay
+    float sign_scale;     // PowerSign: ln(base) * f(t); AddSign: f(t)
+    float base;           // AddSign: alpha of Bello et al. (added to the sign agreement)
+    int32_t nesterov, state_count;
+} lopt_coef;
+
+// Sign-decay schedule f at s = t - 1 completed steps (so the first step sees f = 1), after the
+// schedules of Bello et al. 2017 as TensorFlow's sign_decay shipped them.
+LOPT_HD float lopt_sign_decay_value(int decay, double s, double total, double periods) {
+    const double pi = 3.14159265358979323846;
+    if (decay == LOPT_DECAY_NONE || total <= 0.0) return 1.0f;
+    double frac = s < total ? s / total : 1.0;
+    if (decay == LOPT_DECAY_LINEAR) return (float)(1.0 - frac);
+    if (decay == LOPT_DECAY_CYCLIC) return (float)(0.5 * (1.0 + cos(2.0 * pi * periods * frac)));
+    double period = total / (periods > 0.0 ? periods : 1.0);
+    double within = s < total ? fmod(s, period) / period : 1.0;
+    return (float)(0.5 * (1.0 + cos(pi * within)));
+}
+
+// Number of state buffers (each n floats) an optimizer keeps per tensor.
+LOPT_HD int lopt_state_count(int kind, const lopt_hparams* hp) {
+    switch (kind) {
+        case LOPT_SGD: return 0;
+        case LOPT_SGD_MOMENTUM: return 1;
+        case LOPT_RMSPROP: return hp->momentum != 0.0f ? 2 : 1;
+        case LOPT_ADAM: case LOPT_ADAMW: return 2;
+        case LOPT_POWERSIGN: case LOPT_ADDSIGN: return 1;
+        default: return -1;
+    }
+}
+
+// Fills the per-step scalars for step t >= 1. Double precision for the powers, as torch does.
+LOPT_HD void lopt_make_coef(int kind, const lopt_hparams* hp, int64_t t, lopt_coef* c) {
+    c->lr = hp->lr; c->beta1 = hp->beta1; c->beta2 = hp->beta2; c->eps = hp->eps;
+    c->weight_decay = hp->weight_decay; c->momentum = hp->momentum; c->alpha = hp->alpha;
+    c->nesterov = hp->nesterov; c->state_count = lopt_state_count(kind, hp);
+    double bc1 = 1.0 - pow((double)hp->beta1, (double)t);
+    double bc2 = 1.0 - pow((double)hp->beta2, (double)t);
+    c->step_size = (float)((double)hp->lr / bc1);
+    c->bc2_sqrt = (float)sqrt(bc2);
+    c->decoupled = 1.0f - hp->lr * hp->weight_decay;
+    float f = lopt_sign_decay_value(hp->decay, (double)(t - 1), (double)hp->total_steps, (double)hp->periods);
+    c->sign_scale = kind == LOPT_POWERSIGN ? (float)log((double)hp->base) * f : f;
+    c->base = hp->base;
+}
+
+// --- per-element updates; each leaves p and state untouched when g is not finite ---
+
+// torch.optim.SGD without momentum: p -= lr * (g + wd p).
+LOPT_HD void lopt_sgd_elem(float* p, float g, const lopt_coef* c) {
+    float d = g + c->weight_decay * *p;
+    float p1 = *p - c->lr * d;
+    if (lopt_isfinite(g)) *p = p1;
+}
+
+// torch.optim.SGD with momentum (dampening 0): buf = mu buf + d; d = nesterov ? d + mu buf : buf.
+LOPT_HD void lopt_sgd_momentum_elem(float* p, float g, float* buf, const lopt_coef* c) {
+    float d = g + c->weight_decay * *p;
+    float b1 = c->momentum * *buf + d;
+    float step = c->nesterov ? d + c->momentum * b1 : b1;
+    float p1 = *p - c->lr * step;
+    if (lopt_isfinite(g)) { *p = p1; *buf = b1; }
+}
+
+// torch.optim.RMSprop (not centered): sq = a sq + (1-a) d^2; avg = sqrt(sq) + eps.
+LOPT_HD void lopt_rmsprop_elem(float* p, float g, float* sq, float* buf, const lopt_coef* c) {
+    float d = g + c->weight_decay * *p;
+    float sq1 = c->alpha * *sq + (1.0f - c->alpha) * d * d;
+    float avg = sqrtf(sq1) + c->eps;
+    float b1 = 0.0f, p1;
+    if (buf) {
+        b1 = c->momentum * *buf + d / avg;
+        p1 = *p - c->lr * b1;
+    } else {
+        p1 = *p - c->lr * (d / avg);
+    }
+    if (lopt_isfinite(g)) { *p = p1; *sq = sq1; if (buf) *buf = b1; }
+}
+
+// torch.optim.Adam (coupled L2) and AdamW (decoupled decay), bias-corrected.
+LOPT_HD void lopt_adam_elem(float* p, float g, float* m, float* v, const lopt_coef* c, bool decoupled) {
+    float p0 = decoupled ? *p * c->decoupled : *p;
+    float d = decoupled ? g : g + c->weight_decay * *p;
+    float m1 = c->beta1 * *m + (1.0f - c->beta1) * d;
+    float v1 = c->beta2 * *v + (1.0f - c->beta2) * d * d;
+    float denom = sqrtf(v1) / c->bc2_sqrt + c->eps;
+    float p1 = p0 - c->step_size * (m1 / denom);
+    if (lopt_isfinite(g)) { *p = p1; *m = m1; *v = v1; }
+}
+
+// PowerSign (Bello et al. 2017): p -= lr * base^(f(t) sign(d) sign(m)) * d, m = b1 m + (1-b1) d.
+// AddSign: p -= lr * (base + f(t) sign(d) sign(m)) * d.
+LOPT_HD void lopt_sign_elem(float* p, float g, float* m, const lopt_coef* c, bool power) {
+    float d = g + c->weight_decay * *p;
+    float m1 = c->beta1 * *m + (1.0f - c->beta1) * d;
+    float agree = lopt_sign(d) * lopt_sign(m1);
+    float scale = power ? expf(c->sign_scale * agree) : c->base + c->sign_scale * agree;
+    float p1 = *p - c->lr * scale * d;
+    if (lopt_isfinite(g)) { *p = p1; *m = m1; }
+}
+
+// Dispatch for one element; s0/s1 are the state slots (null where unused).
+LOPT_HD void lopt_optim_elem(int kind, float* p, float g, float* s0, float* s1, const lopt_coef* c) {
+    switch (kind) {
+        case LOPT_SGD: lopt_sgd_elem(p, g, c); break;
+        case LOPT_SGD_MOMENTUM: lopt_sgd_momentum_elem(p, g, s0, c); break;
+        case LOPT_RMSPROP: lopt_rmsprop_elem(p, g, s0, s1, c); break;
+        case LOPT_ADAM: lopt_adam_elem(p, g, s0, s1, c, false); break;
+        case LOPT_ADAMW: lopt_adam_elem(p, g, s0, s1, c, true); break;
+        case LOPT_POWERSIGN: lopt_sign_elem(p, g, s0, c, true); break;
+        case LOPT_ADDSIGN: lopt_sign_elem(p, g, s0, c, false); break;
+        default: break;
+    }
+}
+
+#endif

@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace LearnedOpt.Interop;
+
+/// <summary>
+/// The one place that turns a logical library name into a loaded library: it probes the
+/// candidates of <see cref="LibraryCandidates"/> in order, caches the result, and keeps a trace
+/// of every attempt so that a failure can say exactly what was tried.
+/// </summary>
+public static class NativeLibraryResolver
+{
+    private static readonly ConcurrentDictionary<string, Resolution> Cache = new();
+    private static int _installed;
+
+    /// <summary>One probe: the path or soname tried and what happened.</summary>
+    public sealed record Attempt(string Candidate, bool Loaded, string? Error);
+
+    /// <summary>The outcome for one logical library.</summary>
+    public sealed record Resolution(string Name, nint Handle, string? LoadedFrom, IReadOnlyList<Attempt> Attempts)
+    {
+        public bool Found => Handle != 0;
+
+        /// <summary>Human-readable list of what was tried, for error messages.</summary>
+        public string Trace => string.Join("; ", Attempts.Select(a => a.Loaded ? $"{a.Candidate}: loaded" : $"{a.Candidate}: {a.Error}"));
+    }
+
+    /// <summary>Installs the resolver for this assembly's [LibraryImport]s (idempotent).</summary>
+    public static void Install()
+    {
+        if (Interlocked.Exchange(ref _installed, 1) == 1) return;
+        NativeLibrary.SetDllImportResolver(typeof(NativeLibraryResolver).Assembly, Resolve);
+    }
+
+    private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+        => Get(libraryName).Handle;
+
+    /// <summary>Resolves (once) and returns the outcome; never throws.</summary>
+    public static Resolution Get(string name) => Cache.GetOrAdd(name, Probe);
+
+    /// <summary>Resolves or throws a <see cref="DllNotFoundException"/> that lists every attempt.</summary>
+    public static nint Require(string name)
+    {
+        var r = Get(name);
+        if (!r.Found)
+            throw new DllNotFoundException($"Native library '{name}' could not be loaded. Tried: {r.Trace}");
+        return r.Handle;
+    }
+
+    private static Resolution Probe(string name)
+    {
+        var attempts = new List<Attempt>();
+        foreach (var candidate in LibraryCandidates.For(name))
+        {
+            if (candidate.Contains('/') && !File.Exists(candidate))
+            {
+                attempts.Add(new Attempt(candidate, false, "no such file"));
+                continue;
+            }
+            try
+            {
+                var handle = NativeLibrary.Load(candidate);
+                attempts.Add(new Attempt(candidate, true, null));
+                return new Resolution(name, handle, candidate, attempts);
+            }
+            catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
+            {
+                attempts.Add(new Attempt(candidate, false, FirstLine(e.Message)));
+            }
+        }
+        return new Resolution(name, 0, null, attempts);
+    }
+
+    private static string FirstLine(string s)
+    {
+        var i = s.IndexOf('\n');
+        return (i < 0 ? s : s[..i]).Trim();
+    }
+}

@@ -1,0 +1,32 @@
+using System.Runtime.InteropServices;
+
+namespace LearnedOpt.Interop;
+
+/// <summary>Mirror of <c>lopt_hparams</c> (native/include/lopt/lopt_optim.h).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct LoptHParams
+{
+    public float Lr, Beta1, Beta2, Eps, WeightDecay, Momentum, Alpha, Base, Periods;
+    public int Nesterov, Decay, TotalSteps;
+}
+
+/// <summary>Mirror of <c>lopt_coef</c>: per-step scalars passed by value to every optimizer kernel.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct LoptCoef
+{
+    public float Lr, Beta1, Beta2, Eps, WeightDecay, Momentum, Alpha;
+    public float StepSize, Bc2Sqrt, Decoupled, SignScale, Base;
+    public int Nesterov, StateCount;
+}
+
+/// <summary>Kernel families of <c>enum lopt_optimizer</c>.</summary>
+public enum NativeOptimizer
+{
+    Sgd = 0,
+    SgdMomentum = 1,
+    RmsProp = 2,
+    Adam = 3,
+    AdamW = 4,
+    PowerSign = 5,
+    AddSign = 6,
+}

@@ -1,0 +1,129 @@
+using LearnedOpt.Backends;
+using LearnedOpt.Interop;
+using LearnedOpt.IO;
+
+namespace LearnedOpt.Optimizers;
+
+/// <summary>
+/// SGD (with momentum and Nesterov), RMSProp, Adam, AdamW, PowerSign and AddSign as fused
+/// single-pass steps on either backend. State names follow torch.optim (exp_avg, exp_avg_sq,
+/// square_avg, momentum_buffer) as <c>&lt;tensor&gt;/&lt;slot&gt;</c>, plus the I64 step counter <c>step</c>.
+/// </summary>
+public sealed unsafe class HandDesignedOptimizer : Optimizer
+{
+    private readonly NativeOptimizer _native;
+    private readonly LoptHParams _hp;
+    private readonly string[] _slots;
+    private readonly DeviceBuffer[][] _state;
+
+    public HandDesignedOptimizer(OptimizerKind kind, IBackend backend, IReadOnlyList<TensorSpec> tensors, HyperParameters hyperParameters)
+        : base(backend, tensors)
+    {
+        ArgumentNullException.ThrowIfNull(hyperParameters);
+        if (kind == OptimizerKind.Hrnn) throw new ArgumentException("hrnn is a learned optimizer; use HrnnOptimizer.", nameof(kind));
+        hyperParameters.Validate(kind);
+        Kind = kind;
+        HyperParameters = hyperParameters;
+        _native = kind switch
+        {
+            OptimizerKind.Sgd or OptimizerKind.Momentum or OptimizerKind.Nesterov =>
+                hyperParameters.Momentum > 0 ? NativeOptimizer.SgdMomentum : NativeOptimizer.Sgd,
+            OptimizerKind.RmsProp => NativeOptimizer.RmsProp,
+            OptimizerKind.Adam => NativeOptimizer.Adam,
+            OptimizerKind.AdamW => NativeOptimizer.AdamW,
+            OptimizerKind.PowerSign => NativeOptimizer.PowerSign,
+            OptimizerKind.AddSign => NativeOptimizer.AddSign,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a hand-designed optimizer"),
+        };
+        _hp = hyperParameters.ToNative();
+        _slots = SlotNames(_native, hyperParameters);
+        _state = Tensors.Select(t => _slots.Select(_ => backend.Allocate(t.Length)).ToArray()).ToArray();
+    }
+
+    public OptimizerKind Kind { get; }
+    public HyperParameters HyperParameters { get; }
+
+    /// <summary>Per-tensor state slots, in kernel order (s0, s1).</summary>
+    public IReadOnlyList<string> StateSlots => _slots;
+
+    private static string[] SlotNames(NativeOptimizer kind, HyperParameters hp) => kind switch
+    {
+        NativeOptimizer.Sgd => [],
+        NativeOptimizer.SgdMomentum => ["momentum_buffer"],
+        NativeOptimizer.RmsProp => hp.Momentum > 0 ? ["square_avg", "momentum_buffer"] : ["square_avg"],
+        NativeOptimizer.Adam or NativeOptimizer.AdamW => ["exp_avg", "exp_avg_sq"],
+        _ => ["exp_avg"],
+    };
+
+    /// <summary>The per-step scalars of step <paramref name="t"/>, computed by the native library (one definition for both backends).</summary>
+    public LoptCoef Coefficients(long t)
+    {
+        var hp = _hp;
+        LoptCoef c;
+        LoptCpuNative.Check(LoptCpuNative.lopt_optim_coef((int)_native, &hp, t, &c), "lopt_optim_coef");
+        return c;
+    }
+
+    protected override void StepCore(ReadOnlySpan<TensorView> parameters, ReadOnlySpan<TensorView> gradients)
+    {
+        var coef = Coefficients(StepCount + 1);
+        var none = TensorView.None(Backend.Location);
+        for (int i = 0; i < Tensors.Count; i++)
+        {
+            var s = _state[i];
+            Backend.OptimizerStep(_native, coef, parameters[i], gradients[i], s.Length > 0 ? s[0].View : none, s.Length > 1 ? s[1].View : none);
+        }
+        StepCount++;
+    }
+
+    public override IReadOnlyList<SafeTensor> ExportState()
+    {
+        var list = new List<SafeTensor> { SafeTensor.FromInt64("step", StepCount) };
+        for (int i = 0; i < Tensors.Count; i++)
+            for (int j = 0; j < _slots.Length; j++)
+            {
+                var host = new float[Tensors[i].Length];
+                Backend.CopyToHost(_state[i][j].View, host);
+                list.Add(SafeTensor.FromFloats($"{Tensors[i].Name}/{_slots[j]}", Tensors[i].Shape, host));
+            }
+        return list;
+    }
+
+    public override void ImportState(SafeTensorsFile.Document state, string source)
+    {
+        var expected = new HashSet<string> { "step" };
+        for (int i = 0; i < Tensors.Count; i++)
+            foreach (var slot in _slots) expected.Add($"{Tensors[i].Name}/{slot}");
+        var extra = state.Tensors.FirstOrDefault(t => !expected.Contains(t.Name));
+        if (extra != null) throw new InvalidDataException($"{source}: unexpected tensor '{extra.Name}' for {OptimizerNames.Name(Kind)} state.");
+
+        var step = state.Get("step", source).ToInt64();
+        if (step < 0) throw new InvalidDataException($"{source}: tensor 'step' holds {step}, expected >= 0.");
+        var loaded = new List<(int, int, float[])>();
+        for (int i = 0; i < Tensors.Count; i++)
+            for (int j = 0; j < _slots.Length; j++)
+            {
+                var name = $"{Tensors[i].Name}/{_slots[j]}";
+                var t = state.Get(name, source);
+                if (t.ElementCount != Tensors[i].Length)
+                    throw new InvalidDataException($"{source}: tensor '{name}' has shape {t.ShapeText}, expected [{string.Join(", ", Tensors[i].Shape)}].");
+                loaded.Add((i, j, t.ToFloats()));
+            }
+        foreach (var (i, j, values) in loaded) Backend.CopyFromHost(values, _state[i][j].View);
+        StepCount = step;
+    }
+
+    protected override IReadOnlyDictionary<string, string> StateMetadata => new Dictionary<string, string>
+    {
+        ["format"] = "learnedopt-optimizer-state",
+        ["version"] = "1",
+        ["optimizer"] = OptimizerNames.Name(Kind),
+    };
+
+    public override void Dispose()
+    {
+        foreach (var s in _state)
+            foreach (var b in s) b.Dispose();
+        base.Dispose();
+    }
+}

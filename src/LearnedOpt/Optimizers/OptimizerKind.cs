@@ -1,0 +1,40 @@
+namespace LearnedOpt.Optimizers;
+
+/// <summary>The optimizers the engine provides, by their CLI names.</summary>
+public enum OptimizerKind
+{
+    Sgd,
+    Momentum,
+    Nesterov,
+    RmsProp,
+    Adam,
+    AdamW,
+    PowerSign,
+    AddSign,
+    Hrnn,
+}
+
+public static class OptimizerNames
+{
+    private static readonly Dictionary<string, OptimizerKind> ByName = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["sgd"] = OptimizerKind.Sgd,
+        ["momentum"] = OptimizerKind.Momentum,
+        ["nesterov"] = OptimizerKind.Nesterov,
+        ["rmsprop"] = OptimizerKind.RmsProp,
+        ["adam"] = OptimizerKind.Adam,
+        ["adamw"] = OptimizerKind.AdamW,
+        ["powersign"] = OptimizerKind.PowerSign,
+        ["addsign"] = OptimizerKind.AddSign,
+        ["hrnn"] = OptimizerKind.Hrnn,
+    };
+
+    public static IEnumerable<string> All => ByName.Keys;
+
+    public static string Name(OptimizerKind kind) => ByName.First(p => p.Value == kind).Key;
+
+    public static OptimizerKind Parse(string name)
+        => ByName.TryGetValue(name, out var k)
+            ? k
+            : throw new ArgumentException($"Unknown optimizer '{name}'; expected one of: {string.Join(", ", ByName.Keys)}.", nameof(name));
+}
