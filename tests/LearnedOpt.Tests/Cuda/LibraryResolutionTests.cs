@@ -63,6 +63,15 @@ public class LibraryResolutionTests
     }
 
     [Fact]
+    public void LoaderErrorKeepsTheLoadersWordsWithoutTheGenericAdvice()
+    {
+        const string message = "Unable to load shared library 'libx.so.1' or one of its dependencies. In order to help diagnose loading problems, consider using a tool like strace.\nlibx.so.1: cannot open shared object file: No such file or directory\n";
+        Assert.Equal("cannot open shared object file: No such file or directory", NativeLibraryResolver.LoaderError(message, "libx.so.1"));
+        Assert.Equal("/a/libx.so: invalid ELF header", NativeLibraryResolver.LoaderError("advice\n/a/libx.so: invalid ELF header", "libx.so"));
+        Assert.Equal("single line", NativeLibraryResolver.LoaderError("single line", "libx.so"));
+    }
+
+    [Fact]
     public void ProbeExplainsWhyCudaIsNotUsableOrSaysHowManyDevices()
     {
         var usable = LearnedOpt.Backends.CudaProbe.IsUsable(out var reason);
