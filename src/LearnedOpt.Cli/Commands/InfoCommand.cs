@@ -55,7 +55,11 @@ public sealed class InfoCommand : ICommandFactory
             using var b = BackendSelector.Create(choice, out var reason);
             o.WriteLine($"backend: {reason}");
             o.WriteLine($"  {b.Description}");
-            if (b is CudaBackend cuda) o.WriteLine($"  arena: {cuda.ArenaStats}");
+            if (b is CudaBackend cuda)
+            {
+                var (free, total) = cuda.MemoryInfo();
+                o.WriteLine($"  device memory: {free >> 20} MiB free of {total >> 20} MiB; arena: {cuda.ArenaStats}");
+            }
             return 0;
         }
         catch (Exception e) when (e is InvalidOperationException or CudaException or DllNotFoundException or NotSupportedException)
