@@ -252,7 +252,7 @@ public sealed unsafe class CudaBackend : IBackend
         if (_disposed) return;
         _disposed = true;
         // Best effort: a failed context (e.g. after a kernel fault) must not stop the rest being released.
-        Try(MakeCurrent);
+        Try(_context.MakeCurrent);
         Try(_stream.Synchronize);
         Try(() => _blas?.Dispose());
         foreach (var m in _modules.Values) Try(m.Dispose);
