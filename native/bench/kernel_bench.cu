@@ -132,6 +132,6 @@ int main() {
         cudaCheck(cudaFree(dp)); cudaCheck(cudaFree(dg)); cudaCheck(cudaFree(dm));
         cudaCheck(cudaFree(dv)); cudaCheck(cudaFree(dcopy)); cudaCheck(cudaFree(dbad));
     }
-    printf(ok ? "all results match the CPU library\n" : "VALIDATION FAILED\n");
+    puts(ok ? "all results match the CPU library" : "VALIDATION FAILED");
     return ok ? 0 : 1;
 }
