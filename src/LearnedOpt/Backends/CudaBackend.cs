@@ -83,8 +83,17 @@ public sealed unsafe class CudaBackend : IBackend
         get
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _blas ??= new CudaBlas(_context, Stream);
+            lock (_modules) return _blas ??= new CudaBlas(_context, Stream);
         }
+    }
+
+    /// <summary>Free and total device memory in bytes (cuMemGetInfo_v2; the arena's cached chunks count as used).</summary>
+    public (ulong Free, ulong Total) MemoryInfo()
+    {
+        MakeCurrent();
+        nuint free, total;
+        CudaException.ThrowIfFailed(CudaDriver.cuMemGetInfo_v2(&free, &total), "cuMemGetInfo_v2");
+        return (free, total);
     }
 
     public DeviceBuffer Allocate(long length)
@@ -243,7 +252,7 @@ public sealed unsafe class CudaBackend : IBackend
         if (_disposed) return;
         _disposed = true;
         // Best effort: a failed context (e.g. after a kernel fault) must not stop the rest being released.
-        Try(MakeCurrent);
+        Try(_context.MakeCurrent);
         Try(_stream.Synchronize);
         Try(() => _blas?.Dispose());
         foreach (var m in _modules.Values) Try(m.Dispose);
