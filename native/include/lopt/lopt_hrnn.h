@@ -82,6 +82,19 @@ LOPT_HD lopt_hrnn_layout lopt_hrnn_make_layout(int32_t h1, int32_t h2) {
     return L;
 }
 
+// One tensor as the CUDA kernels see it (a table of these drives every multi-tensor launch):
+// the caller's theta and gradient, its state block, its length, and its range of chunks of
+// LOPT_HRNN_GPU_CHUNK coordinates (one thread block each). Mirrored in CudaHrnnKernels.cs.
+typedef struct lopt_hrnn_desc {
+    float* theta;
+    const float* grad;
+    float* block;
+    int64_t n;
+    int32_t chunk0, nchunks;
+} lopt_hrnn_desc;
+
+#define LOPT_HRNN_GPU_CHUNK 1024
+
 // True when a gradient entry can be used (finite and below LOPT_HRNN_GMAX in magnitude).
 LOPT_HD bool lopt_hrnn_grad_ok(float g) { return lopt_isfinite(g) && fabsf(g) <= LOPT_HRNN_GMAX; }
 
