@@ -80,4 +80,31 @@ public class HrnnPropertyTests
         for (int i = 0; i < n; i++)
             if (Math.Abs(g[i]) >= 1e-4) Assert.True(Math.Abs(theta[i] - unit[i]) <= 1e-3 * expected, $"coordinate {i}: {theta[i]} vs {unit[i]} at scale 1");
     }
+
+    [Fact]
+    public void CpuResultsDoNotDependOnTheThreadCount()
+    {
+        long[] lengths = [5000, 3, 2049];
+        var weights = HrnnTestData.Exercised(9);
+        float[][] RunWith(int threads)
+        {
+            using var backend = new CpuBackend(threads); // OpenMP thread count of this test thread only
+            using var opt = new HrnnOptimizer(backend, lengths.Select((n, k) => new TensorSpec($"t{k}", n)).ToList(), weights);
+            var theta = HrnnTestData.RandomParameters(lengths, 3);
+            for (int s = 1; s <= 6; s++) opt.Step(theta, HrnnTestData.Gradients(lengths, s, 4));
+            return theta;
+        }
+        int before = new CpuBackend().Threads;
+        float[][] one, three;
+        try
+        {
+            one = RunWith(1);
+            three = RunWith(3);
+        }
+        finally
+        {
+            _ = new CpuBackend(before); // restore this thread's OpenMP setting for later tests
+        }
+        for (int k = 0; k < lengths.Length; k++) Assert.Equal(one[k], three[k]); // per-chunk sums combined in chunk order
+    }
 }
