@@ -71,27 +71,27 @@ extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_pass_a(cons
     float acc[LOPT_HRNN_SUMS];
     for (int j = 0; j < LOPT_HRNN_SUMS; ++j) acc[j] = 0.0f;
     for (long long i = begin + threadIdx.x; i < end; i += HRNN_THREADS) {
-        float h[LOPT_HRNN_H0], m[LOPT_HRNN_S], v[LOPT_HRNN_S], x[LOPT_HRNN_F], d;
-        for (int j = 0; j < LOPT_HRNN_H0; ++j) h[j] = blk[(LOPT_HRNN_OFF_H + j) * n + i];
+        float h[LOPT_HRNN_H0][1], m[LOPT_HRNN_S][1], v[LOPT_HRNN_S][1], x[LOPT_HRNN_F][1], d, scratch;
+        for (int j = 0; j < LOPT_HRNN_H0; ++j) h[j][0] = blk[(LOPT_HRNN_OFF_H + j) * n + i];
         for (int s = 0; s < LOPT_HRNN_S; ++s) {
-            m[s] = blk[(LOPT_HRNN_OFF_M + s) * n + i];
-            v[s] = blk[(LOPT_HRNN_OFF_V + s) * n + i];
+            m[s][0] = blk[(LOPT_HRNN_OFF_M + s) * n + i];
+            v[s][0] = blk[(LOPT_HRNN_OFF_V + s) * n + i];
         }
         float beta = blk[LOPT_HRNN_OFF_BETA * n + i], eta = blk[LOPT_HRNN_OFF_ETA * n + i];
-        float ell = blk[LOPT_HRNN_OFF_ELL * n + i];
-        float scratch = lopt_hrnn_coord(&w, e, m_u, t.grad[i], h, m, v, &beta, &eta, &ell, x, &d);
-        for (int j = 0; j < LOPT_HRNN_H0; ++j) blk[(LOPT_HRNN_OFF_H + j) * n + i] = h[j];
+        float ell = blk[LOPT_HRNN_OFF_ELL * n + i], gi = t.grad[i];
+        lopt_hrnn_coords<1>(&w, e, m_u, &gi, h, m, v, &beta, &eta, &ell, x, &d, &scratch);
+        for (int j = 0; j < LOPT_HRNN_H0; ++j) blk[(LOPT_HRNN_OFF_H + j) * n + i] = h[j][0];
         for (int s = 0; s < LOPT_HRNN_S; ++s) {
-            blk[(LOPT_HRNN_OFF_M + s) * n + i] = m[s];
-            blk[(LOPT_HRNN_OFF_V + s) * n + i] = v[s];
+            blk[(LOPT_HRNN_OFF_M + s) * n + i] = m[s][0];
+            blk[(LOPT_HRNN_OFF_V + s) * n + i] = v[s][0];
         }
         blk[LOPT_HRNN_OFF_BETA * n + i] = beta;
         blk[LOPT_HRNN_OFF_ETA * n + i] = eta;
         blk[LOPT_HRNN_OFF_ELL * n + i] = ell;
         blk[LOPT_HRNN_OFF_SCRATCH * n + i] = scratch;
         acc[0] += d * d;
-        for (int j = 0; j < LOPT_HRNN_H0; ++j) acc[1 + j] += h[j];
-        for (int j = 0; j < LOPT_HRNN_F; ++j) acc[1 + LOPT_HRNN_H0 + j] += x[j];
+        for (int j = 0; j < LOPT_HRNN_H0; ++j) acc[1 + j] += h[j][0];
+        for (int j = 0; j < LOPT_HRNN_F; ++j) acc[1 + LOPT_HRNN_H0 + j] += x[j][0];
         acc[LOPT_HRNN_SUMS - 1] += ell;
     }
     block_sums(acc, LOPT_HRNN_SUMS, red, partials + (long long)c * LOPT_HRNN_SUMS);
