@@ -3,6 +3,12 @@
 // step + per-chunk sums + scratch), small pass (c_k, tensor RNNs, global RNN, next biases, mu),
 // pass B (theta -= scratch * c_k). Chunk sums are combined in chunk order, so results do not
 // depend on the thread count.
+// FP exceptions are never inspected, so let g++ speculate float operations: with the default
+// -ftrapping-math it keeps every select in lopt_hrnn.h's math as a branch, and the lane loops
+// of the coordinate step would not vectorise. Results are unchanged (IEEE rounding, NaN, Inf kept).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-trapping-math")
+#endif
 #include "lopt/lopt_hrnn_abi.h"
 #include "lopt_cpu_internal.h"
 #include <cstdio>
@@ -44,35 +50,51 @@ std::vector<Chunk> make_chunks(const lopt_hrnn_tensor* t, int32_t k, const std::
     return chunks;
 }
 
-// Pass A over one chunk: the coordinate step on the state block, scratch, and the chunk's sums.
+constexpr int kLanes = 8;  // coordinates per call of lopt_hrnn_coords: the loops vectorise across them
+
+// Pass A over one chunk: the coordinate step on the state block, scratch, and the chunk's sums
+// (accumulated in coordinate order, in double).
 void pass_a(const lopt_hrnn_pw* w, const float* e, float mu, const lopt_hrnn_tensor& t, int64_t b,
             int64_t end, double* sums) {
+    constexpr int L = kLanes;
     const int64_t n = t.n;
     float* blk = t.block;
     double acc[LOPT_HRNN_SUMS] = {0};
-    for (int64_t i = b; i < end; ++i) {
-        float h[LOPT_HRNN_H0], m[LOPT_HRNN_S], v[LOPT_HRNN_S], x[LOPT_HRNN_F], d;
-        for (int j = 0; j < LOPT_HRNN_H0; ++j) h[j] = blk[(LOPT_HRNN_OFF_H + j) * n + i];
-        for (int s = 0; s < LOPT_HRNN_S; ++s) {
-            m[s] = blk[(LOPT_HRNN_OFF_M + s) * n + i];
-            v[s] = blk[(LOPT_HRNN_OFF_V + s) * n + i];
+    for (int64_t i0 = b; i0 < end; i0 += L) {
+        const int cnt = end - i0 < L ? (int)(end - i0) : L;
+        float h[LOPT_HRNN_H0][L], m[LOPT_HRNN_S][L], v[LOPT_HRNN_S][L], x[LOPT_HRNN_F][L];
+        float g[L], beta[L], eta[L], ell[L], d[L], scratch[L];
+        // Lanes past the chunk's end get a zero state and gradient (finite), and are not stored.
+        for (int c = 0; c < L; ++c) {
+            const bool in = c < cnt;
+            const int64_t i = in ? i0 + c : i0;
+            for (int j = 0; j < LOPT_HRNN_H0; ++j) h[j][c] = in ? blk[(LOPT_HRNN_OFF_H + j) * n + i] : 0.0f;
+            for (int s = 0; s < LOPT_HRNN_S; ++s) {
+                m[s][c] = in ? blk[(LOPT_HRNN_OFF_M + s) * n + i] : 0.0f;
+                v[s][c] = in ? blk[(LOPT_HRNN_OFF_V + s) * n + i] : 0.0f;
+            }
+            beta[c] = in ? blk[LOPT_HRNN_OFF_BETA * n + i] : 0.0f;
+            eta[c] = in ? blk[LOPT_HRNN_OFF_ETA * n + i] : 0.0f;
+            ell[c] = in ? blk[LOPT_HRNN_OFF_ELL * n + i] : 0.0f;
+            g[c] = in ? t.grad[i] : 0.0f;
         }
-        float beta = blk[LOPT_HRNN_OFF_BETA * n + i], eta = blk[LOPT_HRNN_OFF_ETA * n + i];
-        float ell = blk[LOPT_HRNN_OFF_ELL * n + i];
-        float scratch = lopt_hrnn_coord(w, e, mu, t.grad[i], h, m, v, &beta, &eta, &ell, x, &d);
-        for (int j = 0; j < LOPT_HRNN_H0; ++j) blk[(LOPT_HRNN_OFF_H + j) * n + i] = h[j];
-        for (int s = 0; s < LOPT_HRNN_S; ++s) {
-            blk[(LOPT_HRNN_OFF_M + s) * n + i] = m[s];
-            blk[(LOPT_HRNN_OFF_V + s) * n + i] = v[s];
+        lopt_hrnn_coords<L>(w, e, mu, g, h, m, v, beta, eta, ell, x, d, scratch);
+        for (int c = 0; c < cnt; ++c) {
+            const int64_t i = i0 + c;
+            for (int j = 0; j < LOPT_HRNN_H0; ++j) blk[(LOPT_HRNN_OFF_H + j) * n + i] = h[j][c];
+            for (int s = 0; s < LOPT_HRNN_S; ++s) {
+                blk[(LOPT_HRNN_OFF_M + s) * n + i] = m[s][c];
+                blk[(LOPT_HRNN_OFF_V + s) * n + i] = v[s][c];
+            }
+            blk[LOPT_HRNN_OFF_BETA * n + i] = beta[c];
+            blk[LOPT_HRNN_OFF_ETA * n + i] = eta[c];
+            blk[LOPT_HRNN_OFF_ELL * n + i] = ell[c];
+            blk[LOPT_HRNN_OFF_SCRATCH * n + i] = scratch[c];
+            acc[0] += (double)d[c] * d[c];
+            for (int j = 0; j < LOPT_HRNN_H0; ++j) acc[1 + j] += h[j][c];
+            for (int j = 0; j < LOPT_HRNN_F; ++j) acc[1 + LOPT_HRNN_H0 + j] += x[j][c];
+            acc[LOPT_HRNN_SUMS - 1] += ell[c];
         }
-        blk[LOPT_HRNN_OFF_BETA * n + i] = beta;
-        blk[LOPT_HRNN_OFF_ETA * n + i] = eta;
-        blk[LOPT_HRNN_OFF_ELL * n + i] = ell;
-        blk[LOPT_HRNN_OFF_SCRATCH * n + i] = scratch;
-        acc[0] += (double)d * d;
-        for (int j = 0; j < LOPT_HRNN_H0; ++j) acc[1 + j] += h[j];
-        for (int j = 0; j < LOPT_HRNN_F; ++j) acc[1 + LOPT_HRNN_H0 + j] += x[j];
-        acc[LOPT_HRNN_SUMS - 1] += ell;
     }
     for (int j = 0; j < LOPT_HRNN_SUMS; ++j) sums[j] = acc[j];
 }

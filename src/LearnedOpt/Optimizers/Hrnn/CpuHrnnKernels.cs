@@ -8,9 +8,12 @@ internal sealed unsafe class CpuHrnnKernels : IHrnnKernels
 {
     private readonly float[] _pack;
     private readonly int _h1, _h2;
+    private readonly int[] _skipped;
+    private long _skippedSteps, _badEntries;
 
-    public CpuHrnnKernels(HrnnWeights weights)
+    public CpuHrnnKernels(HrnnWeights weights, int tensorCount)
     {
+        _skipped = new int[tensorCount];
         NativeLibraryResolver.Install();
         _h1 = weights.H1;
         _h2 = weights.H2;
@@ -33,7 +36,7 @@ internal sealed unsafe class CpuHrnnKernels : IHrnnKernels
             LoptCpuNative.Check(LoptHrnnNative.lopt_hrnn_prepare(pack, _h1, _h2, tp, t.Length, &sh), "lopt_hrnn_prepare");
     }
 
-    public long Step(ReadOnlySpan<TensorView> theta, ReadOnlySpan<TensorView> grad, ReadOnlySpan<TensorView> blocks, HrnnSharedViews shared, Span<int> skipped)
+    public void Step(ReadOnlySpan<TensorView> theta, ReadOnlySpan<TensorView> grad, ReadOnlySpan<TensorView> blocks, HrnnSharedViews shared)
     {
         var t = new LoptHrnnTensor[blocks.Length];
         for (int i = 0; i < t.Length; i++)
@@ -42,10 +45,13 @@ internal sealed unsafe class CpuHrnnKernels : IHrnnKernels
         long bad;
         fixed (float* pack = _pack)
         fixed (LoptHrnnTensor* tp = t)
-        fixed (int* sk = skipped)
+        fixed (int* sk = _skipped)
             LoptCpuNative.Check(LoptHrnnNative.lopt_hrnn_step(pack, _h1, _h2, tp, t.Length, &sh, sk, &bad), "lopt_hrnn_step");
-        return bad;
+        _badEntries += bad;
+        _skippedSteps += _skipped.Count(x => x != 0);
     }
+
+    public HrnnSkipCounters ReadCounters() => new(_skippedSteps, _badEntries, _skipped.Select(x => x != 0).ToArray());
 
     private static LoptHrnnShared Shared(HrnnSharedViews v) => new()
     {

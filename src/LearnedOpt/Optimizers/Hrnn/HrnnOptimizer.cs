@@ -21,7 +21,6 @@ public sealed class HrnnOptimizer : Optimizer
     private readonly IHrnnKernels _kernels;
     private readonly DeviceBuffer[] _blocks;
     private readonly DeviceBuffer _s, _g, _e0, _etg, _ellMean, _mu;
-    private readonly int[] _skipped;
 
     public HrnnOptimizer(IBackend backend, IReadOnlyList<TensorSpec> tensors, HrnnWeights weights, float? initialLogLr = null)
         : base(backend, tensors)
@@ -33,7 +32,8 @@ public sealed class HrnnOptimizer : Optimizer
         InitialLogLr = l0;
         _kernels = backend switch
         {
-            CpuBackend => new CpuHrnnKernels(weights),
+            CpuBackend => new CpuHrnnKernels(weights, Tensors.Count),
+            CudaBackend cuda => new CudaHrnnKernels(cuda, weights, Tensors.Select(t => t.Length).ToArray()),
             _ => throw new NotSupportedException($"The hrnn optimizer has no kernels for the {backend.Kind} backend in this build."),
         };
         int k = Tensors.Count;
@@ -44,21 +44,20 @@ public sealed class HrnnOptimizer : Optimizer
         _etg = backend.Allocate(3 * weights.H1);
         _ellMean = backend.Allocate(k);
         _mu = backend.Allocate(1);
-        _skipped = new int[k];
         ResetState();
     }
 
     public HrnnWeights Weights { get; }
     public float InitialLogLr { get; }
 
-    /// <summary>Tensor-steps skipped because of an unusable gradient, over this optimizer's life.</summary>
-    public long SkippedTensorSteps { get; private set; }
+    /// <summary>Tensor-steps skipped because of an unusable gradient, over this optimizer's life (waits for queued work).</summary>
+    public long SkippedTensorSteps => _kernels.ReadCounters().SkippedTensorSteps;
 
-    /// <summary>Gradient entries that were non-finite or above 1e18 in magnitude, over this optimizer's life.</summary>
-    public long UnusableGradientEntries { get; private set; }
+    /// <summary>Gradient entries that were non-finite or above 1e18 in magnitude, over this optimizer's life (waits for queued work).</summary>
+    public long UnusableGradientEntries => _kernels.ReadCounters().UnusableGradientEntries;
 
-    /// <summary>Whether each tensor skipped the last step (in the order of <see cref="Optimizer.Tensors"/>).</summary>
-    public IReadOnlyList<bool> LastStepSkipped => _skipped.Select(x => x != 0).ToArray();
+    /// <summary>Whether each tensor skipped the last step, in the order of <see cref="Optimizer.Tensors"/> (waits for queued work).</summary>
+    public IReadOnlyList<bool> LastStepSkipped => _kernels.ReadCounters().LastStepSkipped;
 
     private HrnnSharedViews Shared => new(_s.View, _g.View, _e0.View, _etg.View, _ellMean.View, _mu.View);
 
@@ -82,14 +81,11 @@ public sealed class HrnnOptimizer : Optimizer
         Backend.CopyFromHost(Weights.Get("cell/global/h0"), _g.View);
         _kernels.Prepare(BlockViews(), Shared);
         StepCount = 0;
-        Array.Clear(_skipped);
     }
 
     protected override void StepCore(ReadOnlySpan<TensorView> parameters, ReadOnlySpan<TensorView> gradients)
     {
-        long bad = _kernels.Step(parameters, gradients, BlockViews(), Shared, _skipped);
-        UnusableGradientEntries += bad;
-        SkippedTensorSteps += _skipped.Count(x => x != 0);
+        _kernels.Step(parameters, gradients, BlockViews(), Shared);
         StepCount++;
     }
 
