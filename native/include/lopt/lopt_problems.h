@@ -21,6 +21,15 @@
 #define LOPT_PI_F 3.14159265358979323846f
 #define LOPT_NORM_EPS 1e-6f
 
+// Quiet NaN without <math.h>'s NAN macro, which NVRTC does not provide.
+LOPT_HD float lopt_nan_f(void) {
+#if LOPT_DEVICE && defined(__CUDA_ARCH__)
+    return __int_as_float(0x7fc00000);
+#else
+    return NAN;
+#endif
+}
+
 // h(z) = sin z · sin^10(i z²/π) (Michalewicz, m = 5) and its first two derivatives.
 LOPT_HD void lopt_michalewicz_term(float z, float i, float* h, float* d, float* dd) {
     float u = i * z * z / LOPT_PI_F, du = 2.0f * i * z / LOPT_PI_F, ddu = 2.0f * i / LOPT_PI_F;
@@ -128,7 +137,7 @@ LOPT_HD float lopt_testfn(int fn, float x, float y, float* g, float* h) {
             break;
         }
         default:
-            f = gx = gy = hxx = hxy = hyy = NAN;
+            f = gx = gy = hxx = hxy = hyy = lopt_nan_f();
             break;
     }
     if (g) { g[0] = gx; g[1] = gy; }
