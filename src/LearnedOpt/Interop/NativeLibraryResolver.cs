@@ -66,15 +66,22 @@ public static class NativeLibraryResolver
             }
             catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
             {
-                attempts.Add(new Attempt(candidate, false, FirstLine(e.Message)));
+                attempts.Add(new Attempt(candidate, false, LoaderError(e.Message, candidate)));
             }
         }
         return new Resolution(name, 0, null, attempts);
     }
 
-    private static string FirstLine(string s)
+    /// <summary>
+    /// The dynamic loader's own words (e.g. "libcuda.so.1: cannot open shared object file: No such
+    /// file or directory"): .NET puts them after a first line of generic advice.
+    /// </summary>
+    internal static string LoaderError(string message, string candidate)
     {
-        var i = s.IndexOf('\n');
-        return (i < 0 ? s : s[..i]).Trim();
+        var lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (lines.Length == 0) return "could not be loaded";
+        var text = lines.Length > 1 ? string.Join(" ", lines.Skip(1)) : lines[0];
+        // dlerror() repeats the name the trace already shows.
+        return text.StartsWith(candidate + ": ", StringComparison.Ordinal) ? text[(candidate.Length + 2)..] : text;
     }
 }

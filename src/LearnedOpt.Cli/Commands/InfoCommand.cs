@@ -1,0 +1,121 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using LearnedOpt.Backends;
+using LearnedOpt.Cuda;
+using LearnedOpt.Interop;
+
+namespace LearnedOpt.Cli.Commands;
+
+/// <summary>
+/// `lopt info`: what this machine offers: runtime, native libraries (where found, or every
+/// attempt), versions, devices, kernel cache, and the backend that would be chosen and why.
+/// Every CUDA probe is guarded, so it reports rather than crashes on a machine without CUDA.
+/// </summary>
+public sealed class InfoCommand : ICommandFactory
+{
+    public Command Create()
+    {
+        var backend = new Option<string>("--backend")
+        {
+            Description = "Backend to select: auto, cpu or cuda.",
+            DefaultValueFactory = _ => "auto",
+        };
+        var cmd = new Command("info", "Show the runtime, native libraries, CUDA devices and the backend that would be used.");
+        cmd.Options.Add(backend);
+        cmd.SetAction(parse => Run(BackendSelector.Parse(parse.GetValue(backend)), Console.Out));
+        return cmd;
+    }
+
+    public static int Run(BackendChoice choice, TextWriter o)
+    {
+        NativeLibraryResolver.Install();
+        o.WriteLine($"runtime: {RuntimeInformation.FrameworkDescription} ({RuntimeInformation.RuntimeIdentifier}), {Environment.ProcessorCount} processors");
+        CpuLibrary(o);
+        foreach (var name in new[] { LibraryNames.Cuda, LibraryNames.Nvrtc, LibraryNames.Cublas })
+        {
+            var r = NativeLibraryResolver.Get(name);
+            o.WriteLine(r.Found ? $"library {name}: {r.LoadedFrom}" : $"library {name}: not found; tried: {r.Trace}");
+        }
+
+        Guarded(o, "driver", LibraryNames.Cuda, () => { var (ma, mi) = CudaLibraries.DriverVersion(); return $"CUDA {ma}.{mi}"; });
+        Guarded(o, "nvrtc", LibraryNames.Nvrtc, () =>
+        {
+            var (ma, mi) = CudaLibraries.NvrtcVersion();
+            return $"{ma}.{mi}, archs {string.Join(" ", CudaLibraries.NvrtcSupportedArchs().Select(a => $"sm_{a}"))}";
+        });
+        Guarded(o, "cublas", LibraryNames.Cublas, () => { var (ma, mi, pa) = CudaLibraries.CublasVersion(); return $"{ma}.{mi}.{pa}"; });
+        Devices(o);
+
+        var cache = KernelCache.DefaultDirectory();
+        var entries = Directory.Exists(cache) ? Directory.GetFiles(cache).Length : 0;
+        o.WriteLine($"kernel cache: {cache} ({entries} entries)");
+
+        try
+        {
+            using var b = BackendSelector.Create(choice, out var reason);
+            o.WriteLine($"backend: {reason}");
+            o.WriteLine($"  {b.Description}");
+            if (b is CudaBackend cuda) o.WriteLine($"  arena: {cuda.ArenaStats}");
+            return 0;
+        }
+        catch (Exception e) when (e is InvalidOperationException or CudaException or DllNotFoundException or NotSupportedException)
+        {
+            o.WriteLine($"backend: unavailable: {e.Message.ReplaceLineEndings(" ")}");
+            return 1;
+        }
+    }
+
+    private static void CpuLibrary(TextWriter o)
+    {
+        try
+        {
+            using var cpu = new CpuBackend();
+            o.WriteLine($"cpu library: {NativeLibraryResolver.Get(LibraryNames.LoptCpu).LoadedFrom}, {cpu.Threads} OpenMP threads");
+        }
+        catch (Exception e) when (e is DllNotFoundException or InvalidOperationException or EntryPointNotFoundException)
+        {
+            o.WriteLine($"cpu library: unavailable: {NativeLibraryResolver.Get(LibraryNames.LoptCpu).Trace} ({e.Message.ReplaceLineEndings(" ")})");
+        }
+    }
+
+    private static void Devices(TextWriter o)
+    {
+        if (!NativeLibraryResolver.Get(LibraryNames.Cuda).Found)
+        {
+            o.WriteLine("devices: none (no CUDA driver)");
+            return;
+        }
+        try
+        {
+            var devices = CudaDevice.All();
+            o.WriteLine($"devices: {devices.Count}");
+            foreach (var d in devices)
+            {
+                o.WriteLine($"  {d}");
+                o.WriteLine($"    compute {d.ComputeMajor}.{d.ComputeMinor}, {d.MaxThreadsPerMultiprocessor} threads/SM, L2 {d.L2CacheBytes / 1024} KiB, " +
+                            $"memory clock {d.MemoryClockKHz / 1000} MHz x {d.MemoryBusWidthBits} bit");
+            }
+        }
+        catch (CudaException e)
+        {
+            o.WriteLine($"devices: none ({e.Message.ReplaceLineEndings(" ")})");
+        }
+    }
+
+    private static void Guarded(TextWriter o, string label, string library, Func<string> probe)
+    {
+        if (!NativeLibraryResolver.Get(library).Found)
+        {
+            o.WriteLine($"{label}: unavailable (library {library} not found, see above)");
+            return;
+        }
+        try
+        {
+            o.WriteLine($"{label}: {probe()}");
+        }
+        catch (CudaException e)
+        {
+            o.WriteLine($"{label}: unavailable ({e.Message.ReplaceLineEndings(" ")})");
+        }
+    }
+}
