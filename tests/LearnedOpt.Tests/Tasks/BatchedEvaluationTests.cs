@@ -112,5 +112,8 @@ public class BatchedEvaluationTests
 
     [Fact]
     public void ThroughputHookReturnsAPositiveRate()
-        => Assert.True(BatchedThroughput.Quadratic(16, 32, iterations: 2) > 0);
+    {
+        using var cpu = new LearnedOpt.Backends.CpuBackend();
+        Assert.True(BatchedThroughput.Quadratic(cpu, 16, 32, iterations: 2) > 0);
+    }
 }

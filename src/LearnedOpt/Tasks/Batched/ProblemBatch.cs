@@ -94,6 +94,9 @@ public sealed unsafe class BowlBatch : ProblemBatch
 
     public BowlBatch(IReadOnlyList<BowlTask> tasks) : base(tasks.Count, 2) => _a = Pack(tasks.Select(t => t.A));
 
+    /// <summary>The packed 2 × 2 matrices (Count × 4).</summary>
+    internal float[] A => _a;
+
     protected override string Call => "lopt_problems_bowl";
 
     protected override int Run(float* theta, float* loss, float* gradient, float* v, float* hv)
@@ -119,6 +122,10 @@ public sealed unsafe class QuadraticBatch : ProblemBatch
         var distinct = sizes.Distinct().ToList();
         return distinct.Count == 1 ? distinct[0] : throw new ArgumentException($"A batch needs one problem size, got {string.Join(", ", distinct)}.", "tasks");
     }
+
+    /// <summary>The packed W (Count × n × n) and y (Count × n).</summary>
+    internal float[] W => _w;
+    internal float[] Y => _y;
 
     protected override string Call => "lopt_problems_quadratic";
 
@@ -146,6 +153,8 @@ public sealed unsafe class NormBatch : ProblemBatch
     }
 
     public double P { get; }
+    internal float[] W => _w;
+    internal float[] Y => _y;
     protected override string Call => "lopt_problems_norm";
 
     protected override int Run(float* theta, float* loss, float* gradient, float* v, float* hv)
