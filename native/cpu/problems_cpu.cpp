@@ -135,4 +135,49 @@ LOPT_API int32_t lopt_problems_norm(int64_t count, int32_t n, float p, const flo
     return 0;
 }
 
+LOPT_API int32_t lopt_problems_classifier(int64_t count, int32_t layers, const int32_t* widths, const float* x,
+                                          const float* labels, int32_t rows, const int32_t* batch_rows, int32_t batch,
+                                          float l2, const float* theta, float* loss, float* grad) {
+    if (count < 0 || layers < 1 || !widths || rows < 1 || (batch_rows && (batch < 1 || batch > rows)) ||
+        (count > 0 && (!x || !labels || !theta))) {
+        lopt_set_error("lopt_problems_classifier: bad count, layers, widths, rows, batch or pointer"); return LOPT_E_ARGUMENT;
+    }
+    int total = 0, widest = 1;
+    for (int l = 0; l <= layers; ++l) {
+        if (widths[l] < 1) { lopt_set_error("lopt_problems_classifier: widths must be >= 1"); return LOPT_E_ARGUMENT; }
+        total += widths[l];
+        if (widths[l] > widest) widest = widths[l];
+    }
+    if (widths[layers] != 1) { lopt_set_error("lopt_problems_classifier: the output layer must have one logit"); return LOPT_E_ARGUMENT; }
+    if (batch_rows)
+        for (int64_t i = 0; i < count * batch; ++i)
+            if (batch_rows[i] < 0 || batch_rows[i] >= rows) { lopt_set_error("lopt_problems_classifier: batch row out of range"); return LOPT_E_ARGUMENT; }
+    const int d = widths[0];
+    const int dim = lopt_mlp_dim(layers, widths);
+    const int used = batch_rows ? batch : rows;
+    const float reg = l2 / (float)(2 * layers);
+#pragma omp parallel
+    {
+        std::vector<float> act((size_t)total), d0((size_t)widest), d1((size_t)widest);
+#pragma omp for schedule(static)
+        for (int64_t k = 0; k < count; ++k) {
+            const float* tk = theta + k * dim;
+            float* gk = grad ? grad + k * dim : nullptr;
+            if (gk) for (int i = 0; i < dim; ++i) gk[i] = 0.0f;
+            float sum = 0.0f;
+            for (int r = 0; r < used; ++r) {
+                int row = batch_rows ? batch_rows[k * batch + r] : r;
+                const float* xr = x + (k * rows + row) * (int64_t)d;
+                sum += lopt_mlp_row(layers, widths, tk, xr, labels[k * rows + row], act.data(), d0.data(), d1.data(),
+                                    gk, 1.0f / (float)used);
+            }
+            float sq = 0.0f;
+            for (int i = 0; i < dim; ++i) sq += tk[i] * tk[i];
+            if (loss) loss[k] = sum / (float)used + reg * sq;
+            if (gk) for (int i = 0; i < dim; ++i) gk[i] += 2.0f * reg * tk[i];
+        }
+    }
+    return 0;
+}
+
 }

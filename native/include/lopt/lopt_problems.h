@@ -156,4 +156,68 @@ LOPT_HD float lopt_norm_hdiag(float r, float f, float p) {
     return (p - 1.0f) * powf(f, 1.0f - p) * powf(fabsf(r) + LOPT_NORM_EPS, p - 2.0f);
 }
 
+// Two-class classifiers (logistic regression and sigmoid MLPs with one output logit).
+// softplus(z) - y·z is the sigmoid cross-entropy of logit z and label y in {0, 1}.
+LOPT_HD float lopt_softplus(float z) { return fmaxf(z, 0.0f) + log1pf(expf(-fabsf(z))); }
+
+// Parameters of layer l in a flat vector: w_l (widths[l] × widths[l+1], row-major) then b_l.
+LOPT_HD int lopt_mlp_dim(int layers, const int* widths) {
+    int d = 0;
+    for (int l = 0; l < layers; ++l) d += widths[l] * widths[l + 1] + widths[l + 1];
+    return d;
+}
+
+// One row through the network: returns its cross-entropy and, when grad is non-null, adds
+// scale · ∂loss/∂θ to grad. act holds Σ widths[0..layers] floats; d0, d1 hold max width each.
+LOPT_HD float lopt_mlp_row(int layers, const int* widths, const float* theta, const float* xrow, float y,
+                           float* act, float* d0, float* d1, float* grad, float scale) {
+    // Forward: act = [input | hidden activations | logit].
+    for (int i = 0; i < widths[0]; ++i) act[i] = xrow[i];
+    int in_off = 0, p_off = 0;
+    for (int l = 0; l < layers; ++l) {
+        int n_in = widths[l], n_out = widths[l + 1], out_off = in_off + n_in;
+        const float* w = theta + p_off;
+        const float* b = w + n_in * n_out;
+        for (int o = 0; o < n_out; ++o) act[out_off + o] = b[o];
+        for (int i = 0; i < n_in; ++i) {
+            float a = act[in_off + i];
+            for (int o = 0; o < n_out; ++o) act[out_off + o] += a * w[i * n_out + o];
+        }
+        if (l < layers - 1)
+            for (int o = 0; o < n_out; ++o) act[out_off + o] = lopt_sigmoid(act[out_off + o]);
+        in_off = out_off;
+        p_off += n_in * n_out + n_out;
+    }
+    float z = act[in_off];
+    float loss = lopt_softplus(z) - y * z;
+    if (!grad) return loss;
+
+    // Backward: delta of the logit, then through each layer (sigmoid' = a(1 - a)).
+    d0[0] = (lopt_sigmoid(z) - y) * scale;
+    float* cur = d0;
+    float* prev = d1;
+    int out_off = in_off;
+    for (int l = layers - 1; l >= 0; --l) {
+        int n_in = widths[l], n_out = widths[l + 1];
+        p_off -= n_in * n_out + n_out;
+        in_off = out_off - n_in;
+        const float* w = theta + p_off;
+        float* gw = grad + p_off;
+        float* gb = gw + n_in * n_out;
+        for (int i = 0; i < n_in; ++i) {
+            float a = act[in_off + i];
+            float back = 0.0f;
+            for (int o = 0; o < n_out; ++o) {
+                gw[i * n_out + o] += a * cur[o];
+                back += cur[o] * w[i * n_out + o];
+            }
+            if (l > 0) prev[i] = back * a * (1.0f - a);
+        }
+        for (int o = 0; o < n_out; ++o) gb[o] += cur[o];
+        float* t = cur; cur = prev; prev = t;
+        out_off = in_off;
+    }
+    return loss;
+}
+
 #endif

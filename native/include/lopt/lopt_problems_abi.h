@@ -32,6 +32,15 @@ LOPT_API int32_t lopt_problems_quadratic(int64_t count, int32_t n, const float* 
 LOPT_API int32_t lopt_problems_norm(int64_t count, int32_t n, float p, const float* w, const float* y,
                                     const float* theta, float* loss, float* grad, const float* v, float* hv);
 
+// Sigmoid MLP with one output logit (layers = 1: logistic regression); widths has layers + 1
+// entries [d, h1, ..., 1]; theta per instance = w0, b0, w1, b1, ... (dim = lopt_mlp_dim).
+// Instance k has its own data x (count × rows × d) and labels (count × rows, 0/1). batch_rows
+// (count × batch indices into the rows) selects a minibatch, or is null for all rows.
+// loss = mean over the used rows of softplus(z) - y·z, plus l2 / (2·layers) · Σθ². No HVP here.
+LOPT_API int32_t lopt_problems_classifier(int64_t count, int32_t layers, const int32_t* widths, const float* x,
+                                          const float* labels, int32_t rows, const int32_t* batch_rows, int32_t batch,
+                                          float l2, const float* theta, float* loss, float* grad);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,6 +23,9 @@ internal static unsafe partial class LoptProblemsNative
     [LibraryImport(LibraryNames.LoptCpu)]
     public static partial int lopt_problems_norm(long count, int n, float p, float* w, float* y, float* theta, float* loss, float* grad, float* v, float* hv);
 
+    [LibraryImport(LibraryNames.LoptCpu)]
+    public static partial int lopt_problems_classifier(long count, int layers, int* widths, float* x, float* labels, int rows, int* batchRows, int batch, float l2, float* theta, float* loss, float* grad);
+
     /// <summary>Checks the library's problems ABI once, so a stale liblopt_cpu.so fails with a clear message.</summary>
     public static void EnsureLoaded()
     {

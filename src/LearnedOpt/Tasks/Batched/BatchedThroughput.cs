@@ -18,6 +18,18 @@ public static class BatchedThroughput
         return Measure(backend, new QuadraticBatch(tasks), iterations, seed);
     }
 
+    /// <summary>
+    /// Instances of a synthetic classifier entry (e.g. "mlp-8-32x64", "logistic-256") on the CPU
+    /// library, full-data loss and gradient; instance i is built from seed i.
+    /// </summary>
+    public static double Classifier(IBackend backend, string entry, int instances, int iterations = 3)
+    {
+        var e = SyntheticCatalog.All.FirstOrDefault(x => x.Name == entry && (x.Family is "mlp" or "logistic"))
+            ?? throw new ArgumentException($"'{entry}' is not a synthetic mlp or logistic entry.", nameof(entry));
+        var tasks = Enumerable.Range(0, instances).Select(i => (ClassifierTask)e.Build((ulong)i)).ToList();
+        return Measure(backend, new ClassifierBatch(tasks), iterations);
+    }
+
     /// <summary>Throughput of any batch at seeded N(0,1) points on <paramref name="backend"/>.</summary>
     public static double Measure(IBackend backend, ProblemBatch batch, int iterations = 10, ulong seed = 0)
     {

@@ -59,7 +59,7 @@ public abstract unsafe class ProblemBatch
             throw new ArgumentException($"'{name}' has {actual} floats, the batch needs {expected}{(mayBeEmpty ? " (or 0 to skip it)" : "")}.", name);
     }
 
-    /// <summary>The batch of a list of instances of one supported family (test function, bowl, quadratic, norm).</summary>
+    /// <summary>The batch of a list of instances of one supported family (test function, bowl, quadratic, norm, classifier).</summary>
     public static ProblemBatch Create(IReadOnlyList<FlatTask> tasks)
     {
         ArgumentNullException.ThrowIfNull(tasks);
@@ -70,7 +70,8 @@ public abstract unsafe class ProblemBatch
             BowlTask when tasks.All(x => x is BowlTask) => new BowlBatch(tasks.Cast<BowlTask>().ToList()),
             QuadraticTask when tasks.All(x => x is QuadraticTask) => new QuadraticBatch(tasks.Cast<QuadraticTask>().ToList()),
             NormTask when tasks.All(x => x is NormTask) => new NormBatch(tasks.Cast<NormTask>().ToList()),
-            _ => throw new NotSupportedException($"No batched kernel for the task mix starting with '{tasks[0].Name}' (family {tasks[0].Family}); batches must hold one family: a single test function, bowls, quadratics or norms."),
+            ClassifierTask when tasks.All(x => x is ClassifierTask) => new ClassifierBatch(tasks.Cast<ClassifierTask>().ToList()),
+            _ => throw new NotSupportedException($"No batched kernel for the task mix starting with '{tasks[0].Name}' (family {tasks[0].Family}); batches must hold one family: a single test function, bowls, quadratics, norms or classifiers of one architecture."),
         };
     }
 
