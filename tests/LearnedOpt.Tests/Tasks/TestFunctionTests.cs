@@ -56,11 +56,7 @@ public class TestFunctionTests
     public void BraninHasThreeMinima(TestFunction fn, double x, double y) => Assert.Equal(0.397887, F(fn, x, y), 5);
 
     [Theory]
-    [InlineData(TestFunction.Rosenbrock)]
-    [InlineData(TestFunction.Booth)]
-    [InlineData(TestFunction.Matyas)]
-    [InlineData(TestFunction.Beale)]
-    [InlineData(TestFunction.LogSumExp)]
+    [MemberData(nameof(Functions))]
     public void NewtonStepsFromTheMinimizerDoNotDecreaseTheLoss(TestFunction fn)
     {
         var (x, y) = TestFunctions.Minimizer(fn);

@@ -44,6 +44,12 @@ public sealed class ClassifierTask : FlatTask
     public override int BatchSize => _batchSize;
     public int Layers => _widths.Length - 1;
 
+    /// <summary>Layer widths [d, h1, …, 1].</summary>
+    public IReadOnlyList<int> Widths => _widths;
+
+    /// <summary>Row indices of the minibatch of <paramref name="step"/> (the batch schedule of §3).</summary>
+    public int[] BatchRows(Rng rng, long step) => _schedule.Batch(rng, step);
+
     private static List<TensorSpec> Specs(SyntheticDataset data, IReadOnlyList<int> hidden)
     {
         ArgumentNullException.ThrowIfNull(data);

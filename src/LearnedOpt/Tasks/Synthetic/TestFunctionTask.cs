@@ -7,7 +7,9 @@ namespace LearnedOpt.Tasks.Synthetic;
 public sealed class TestFunctionTask(TestFunction function, double noiseStd = 0, string? name = null)
     : FlatTask(name ?? TestFunctions.Name(function) + (noiseStd > 0 ? "-noisy" : ""), "test-function", [new TensorSpec("x", 2)], noiseStd)
 {
-    public TestFunction Function { get; } = function;
+    public TestFunction Function { get; } = Enum.IsDefined(function)
+        ? function
+        : throw new ArgumentOutOfRangeException(nameof(function), function, "Unknown test function.");
 
     public override double Value(ReadOnlySpan<double> x, Span<double> grad)
     {

@@ -130,12 +130,14 @@ public static class TestFunctions
                 double e0 = Math.Exp(z0 - m), e1 = Math.Exp(z1 - m), e2 = Math.Exp(z2 - m), e3 = Math.Exp(-m);
                 double s = e0 + e1 + e2 + e3;
                 f = m + Math.Log(s);
-                double p0 = e0 / s, p1 = e1 / s, p2 = e2 / s;
+                double p0 = e0 / s, p1 = e1 / s, p2 = e2 / s, p3 = e3 / s;
                 gx = p0 + p1 - p2;
                 gy = 3 * p0 - 3 * p1;
-                hxx = p0 + p1 + p2 - gx * gx;
-                hxy = 3 * p0 - 3 * p1 - gx * gy;
-                hyy = 9 * p0 + 9 * p1 - gy * gy;
+                // Covariance form Σ p_k (a_k − g)(a_k − g)ᵀ (the "+1" term has a = 0): no cancellation.
+                double d0x = 1 - gx, d0y = 3 - gy, d1x = 1 - gx, d1y = -3 - gy, d2x = -1 - gx, d2y = -gy;
+                hxx = p0 * d0x * d0x + p1 * d1x * d1x + p2 * d2x * d2x + p3 * gx * gx;
+                hxy = p0 * d0x * d0y + p1 * d1x * d1y + p2 * d2x * d2y + p3 * gx * gy;
+                hyy = p0 * d0y * d0y + p1 * d1y * d1y + p2 * d2y * d2y + p3 * gy * gy;
                 break;
             }
             default:

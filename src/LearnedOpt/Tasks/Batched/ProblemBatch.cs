@@ -1,0 +1,167 @@
+using LearnedOpt.Interop;
+using LearnedOpt.Tasks.Synthetic;
+
+namespace LearnedOpt.Tasks.Batched;
+
+/// <summary>
+/// Many instances of one synthetic family evaluated in one native call (float32, OpenMP over
+/// instances, the per-instance math of lopt_problems.h). Parameters are instance-major:
+/// theta holds <see cref="Count"/> × <see cref="Dimension"/> floats.
+/// </summary>
+public abstract unsafe class ProblemBatch
+{
+    protected ProblemBatch(int count, int dimension)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        LoptProblemsNative.EnsureLoaded();
+        Count = count;
+        Dimension = dimension;
+    }
+
+    public int Count { get; }
+
+    /// <summary>Parameters per instance.</summary>
+    public int Dimension { get; }
+
+    /// <summary>Loss (Count floats) and gradient (Count × Dimension); either may be empty to skip it.</summary>
+    public void Evaluate(ReadOnlySpan<float> theta, Span<float> loss, Span<float> gradient)
+    {
+        Check(theta.Length, (long)Count * Dimension, nameof(theta), false);
+        Check(loss.Length, Count, nameof(loss), true);
+        Check(gradient.Length, (long)Count * Dimension, nameof(gradient), true);
+        fixed (float* t = theta)
+        fixed (float* l = loss)
+        fixed (float* g = gradient)
+            LoptCpuNative.Check(Run(t, loss.IsEmpty ? null : l, gradient.IsEmpty ? null : g, null, null), Call);
+    }
+
+    /// <summary>hv = ∇²f(theta)·v for every instance.</summary>
+    public void HessianVectorProduct(ReadOnlySpan<float> theta, ReadOnlySpan<float> v, Span<float> hv)
+    {
+        long n = (long)Count * Dimension;
+        Check(theta.Length, n, nameof(theta), false);
+        Check(v.Length, n, nameof(v), false);
+        Check(hv.Length, n, nameof(hv), false);
+        fixed (float* t = theta)
+        fixed (float* pv = v)
+        fixed (float* phv = hv)
+            LoptCpuNative.Check(Run(t, null, null, pv, phv), Call);
+    }
+
+    protected abstract string Call { get; }
+
+    protected abstract int Run(float* theta, float* loss, float* gradient, float* v, float* hv);
+
+    private static void Check(int actual, long expected, string name, bool mayBeEmpty)
+    {
+        if (actual != expected && !(mayBeEmpty && actual == 0))
+            throw new ArgumentException($"'{name}' has {actual} floats, the batch needs {expected}{(mayBeEmpty ? " (or 0 to skip it)" : "")}.", name);
+    }
+
+    /// <summary>The batch of a list of instances of one supported family (test function, bowl, quadratic, norm, classifier).</summary>
+    public static ProblemBatch Create(IReadOnlyList<FlatTask> tasks)
+    {
+        ArgumentNullException.ThrowIfNull(tasks);
+        if (tasks.Count == 0) throw new ArgumentException("A batch needs at least one task.", nameof(tasks));
+        return tasks[0] switch
+        {
+            TestFunctionTask t when tasks.All(x => x is TestFunctionTask f && f.Function == t.Function) => new TestFunctionBatch(t.Function, tasks.Count),
+            BowlTask when tasks.All(x => x is BowlTask) => new BowlBatch(tasks.Cast<BowlTask>().ToList()),
+            QuadraticTask when tasks.All(x => x is QuadraticTask) => new QuadraticBatch(tasks.Cast<QuadraticTask>().ToList()),
+            NormTask when tasks.All(x => x is NormTask) => new NormBatch(tasks.Cast<NormTask>().ToList()),
+            ClassifierTask when tasks.All(x => x is ClassifierTask) => new ClassifierBatch(tasks.Cast<ClassifierTask>().ToList()),
+            _ => throw new NotSupportedException($"No batched kernel for the task mix starting with '{tasks[0].Name}' (family {tasks[0].Family}); batches must hold one family: a single test function, bowls, quadratics, norms or classifiers of one architecture."),
+        };
+    }
+
+    protected static float[] Pack(IEnumerable<double[]> parts) => parts.SelectMany(p => p).Select(v => (float)v).ToArray();
+}
+
+/// <summary>Count instances of one 2-D test function.</summary>
+public sealed unsafe class TestFunctionBatch(TestFunction function, int count) : ProblemBatch(count, 2)
+{
+    public TestFunction Function { get; } = function;
+    protected override string Call => "lopt_problems_testfn";
+
+    protected override int Run(float* theta, float* loss, float* gradient, float* v, float* hv)
+        => LoptProblemsNative.lopt_problems_testfn((int)Function, Count, theta, loss, gradient, v, hv);
+}
+
+/// <summary>Bowls with their own 2 × 2 matrices.</summary>
+public sealed unsafe class BowlBatch : ProblemBatch
+{
+    private readonly float[] _a;
+
+    public BowlBatch(IReadOnlyList<BowlTask> tasks) : base(tasks.Count, 2) => _a = Pack(tasks.Select(t => t.A));
+
+    /// <summary>The packed 2 × 2 matrices (Count × 4).</summary>
+    internal float[] A => _a;
+
+    protected override string Call => "lopt_problems_bowl";
+
+    protected override int Run(float* theta, float* loss, float* gradient, float* v, float* hv)
+    {
+        fixed (float* a = _a) return LoptProblemsNative.lopt_problems_bowl(Count, a, theta, loss, gradient, v, hv);
+    }
+}
+
+/// <summary>Quadratics of one size n, each with its own W and y.</summary>
+public sealed unsafe class QuadraticBatch : ProblemBatch
+{
+    private readonly float[] _w;
+    private readonly float[] _y;
+
+    public QuadraticBatch(IReadOnlyList<QuadraticTask> tasks) : base(tasks.Count, SameN(tasks.Select(t => t.N)))
+    {
+        _w = Pack(tasks.Select(t => t.W));
+        _y = Pack(tasks.Select(t => t.Y));
+    }
+
+    internal static int SameN(IEnumerable<int> sizes)
+    {
+        var distinct = sizes.Distinct().ToList();
+        return distinct.Count == 1 ? distinct[0] : throw new ArgumentException($"A batch needs one problem size, got {string.Join(", ", distinct)}.", "tasks");
+    }
+
+    /// <summary>The packed W (Count × n × n) and y (Count × n).</summary>
+    internal float[] W => _w;
+    internal float[] Y => _y;
+
+    protected override string Call => "lopt_problems_quadratic";
+
+    protected override int Run(float* theta, float* loss, float* gradient, float* v, float* hv)
+    {
+        fixed (float* w = _w)
+        fixed (float* y = _y)
+            return LoptProblemsNative.lopt_problems_quadratic(Count, Dimension, w, y, theta, loss, gradient, v, hv);
+    }
+}
+
+/// <summary>Norm problems of one size n and one exponent p, each with its own W and y.</summary>
+public sealed unsafe class NormBatch : ProblemBatch
+{
+    private readonly float[] _w;
+    private readonly float[] _y;
+
+    public NormBatch(IReadOnlyList<NormTask> tasks) : base(tasks.Count, QuadraticBatch.SameN(tasks.Select(t => t.N)))
+    {
+        var ps = tasks.Select(t => t.P).Distinct().ToList();
+        if (ps.Count != 1) throw new ArgumentException($"A batch needs one exponent p, got {string.Join(", ", ps)}.", nameof(tasks));
+        P = ps[0];
+        _w = Pack(tasks.Select(t => t.W));
+        _y = Pack(tasks.Select(t => t.Y));
+    }
+
+    public double P { get; }
+    internal float[] W => _w;
+    internal float[] Y => _y;
+    protected override string Call => "lopt_problems_norm";
+
+    protected override int Run(float* theta, float* loss, float* gradient, float* v, float* hv)
+    {
+        fixed (float* w = _w)
+        fixed (float* y = _y)
+            return LoptProblemsNative.lopt_problems_norm(Count, Dimension, (float)P, w, y, theta, loss, gradient, v, hv);
+    }
+}
