@@ -24,7 +24,6 @@ public sealed class HyperParameterOptions
     public HyperParameterOptions()
     {
         Nesterov.Arity = ArgumentArity.ZeroOrOne;
-        Decay.AcceptOnlyFromAmong("none", "linear", "cyclic", "restart");
     }
 
     public IEnumerable<Option> All => [Lr, Beta1, Beta2, Eps, WeightDecay, Momentum, Nesterov, Alpha, Base, Decay, TotalSteps];
