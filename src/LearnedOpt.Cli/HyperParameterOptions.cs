@@ -37,8 +37,12 @@ public sealed class HyperParameterOptions
     /// <summary>True when any hyperparameter flag was given (learned optimizers take none).</summary>
     public bool AnyGiven(ParseResult parse) => All.Any(o => parse.GetResult(o) is { Implicit: false });
 
-    /// <summary>The defaults of <paramref name="kind"/> overridden by the given flags, validated.</summary>
-    public HyperParameters Resolve(ParseResult parse, OptimizerKind kind)
+    /// <summary>
+    /// The defaults of <paramref name="kind"/> overridden by the given flags, validated.
+    /// <paramref name="runSteps"/>, when given, is the total-steps value if --total-steps is left out
+    /// (a sign decay then spans the whole run).
+    /// </summary>
+    public HyperParameters Resolve(ParseResult parse, OptimizerKind kind, long? runSteps = null)
     {
         ArgumentNullException.ThrowIfNull(parse);
         var hp = HyperParameters.Defaults(kind);
@@ -53,6 +57,7 @@ public sealed class HyperParameterOptions
         if (parse.GetValue(Base) is { } b) hp = hp with { Base = b };
         if (parse.GetValue(Decay) is { } d) hp = hp with { Decay = ParseDecay(d) };
         if (parse.GetValue(TotalSteps) is { } t) hp = hp with { TotalSteps = t };
+        else if (runSteps is > 0 and <= int.MaxValue) hp = hp with { TotalSteps = (int)runSteps.Value };
         hp.Validate(kind);
         return hp;
     }

@@ -20,7 +20,7 @@ public sealed class TrainCommand : ICommandFactory
         var task = new Option<string>("--task") { Description = "Task name (see 'lopt tasks').", Required = true };
         var optimizer = new Option<string>("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerNames.All)}.", Required = true };
         var weights = new Option<string?>("--weights") { Description = "Weight file of a learned optimizer (safetensors)." };
-        var steps = new Option<long>("--steps") { Description = "Minibatch steps at the task's batch size.", Required = true };
+        var steps = new Option<long>("--steps") { Description = "Minibatch steps at the task's batch size (also the default --total-steps).", Required = true };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the task instance, initial point and batches.", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string?>("--out") { Description = "Directory for loss.csv and loss.png (created if missing)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text (progress goes to stderr)." };
@@ -32,7 +32,7 @@ public sealed class TrainCommand : ICommandFactory
         hp.AddTo(cmd);
         cmd.SetAction(parse => Run(new Request(
             parse.GetValue(task)!, parse.GetValue(optimizer)!, parse.GetValue(weights), parse.GetValue(steps), parse.GetValue(seed),
-            parse.GetValue(outDir), parse.GetValue(json), parse.GetValue(backend)!), kind => hp.Resolve(parse, kind)));
+            parse.GetValue(outDir), parse.GetValue(json), parse.GetValue(backend)!), kind => hp.Resolve(parse, kind, parse.GetValue(steps))));
         return cmd;
     }
 
