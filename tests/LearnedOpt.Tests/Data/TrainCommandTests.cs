@@ -83,6 +83,24 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void SignDecaySpansTheRunWithoutTotalSteps()
+    {
+        var (code, stdout, err) = Lopt("train", "--task", "l2o-quadratic", "--optimizer", "powersign", "--decay", "linear", "--steps", "10", "--json", "--backend", "cpu");
+        Assert.True(code == 0, err);
+        Assert.True(Json(stdout).GetProperty("train_loss").GetDouble() < InitialLoss(0));
+    }
+
+    [Fact]
+    public void DivergedRunStillPrintsValidJsonWithNulls()
+    {
+        var (code, stdout, err) = Lopt("train", "--task", "l2o-quadratic", "--optimizer", "sgd", "--lr", "1e30", "--steps", "8", "--json", "--backend", "cpu");
+        Assert.True(code == 0, err);
+        var json = Json(stdout);
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("train_loss").ValueKind);
+        Assert.True(json.GetProperty("non_finite_gradients").GetInt64() > 0);
+    }
+
+    [Fact]
     public void TextModePrintsFinalLosses()
     {
         var (code, stdout, _) = Lopt("train", "--task", "l2o-quadratic", "--optimizer", "adam", "--steps", "3", "--backend", "cpu");
