@@ -4,14 +4,16 @@
 
 namespace {
 
-template <int Kind>
+// States is the number of state buffers used, a compile-time constant so that the loop body has
+// no pointer tests and vectorises.
+template <int Kind, int States>
 int64_t step_kind(float* __restrict p, const float* __restrict g, float* __restrict s0,
                   float* __restrict s1, int64_t n, const lopt_coef c) {
     int64_t bad = 0;
 #pragma omp parallel for simd schedule(static) reduction(+ : bad)
     for (int64_t i = 0; i < n; ++i) {
         bad += lopt_isfinite(g[i]) ? 0 : 1;
-        lopt_optim_elem(Kind, p + i, g[i], s0 ? s0 + i : nullptr, s1 ? s1 + i : nullptr, &c);
+        lopt_optim_elem(Kind, p + i, g[i], States > 0 ? s0 + i : nullptr, States > 1 ? s1 + i : nullptr, &c);
     }
     return bad;
 }
@@ -41,13 +43,13 @@ LOPT_API int32_t lopt_optim_step(int32_t kind, float* p, const float* g, float* 
     }
     int64_t bad = 0;
     switch (kind) {
-        case LOPT_SGD: bad = step_kind<LOPT_SGD>(p, g, nullptr, nullptr, n, *c); break;
-        case LOPT_SGD_MOMENTUM: bad = step_kind<LOPT_SGD_MOMENTUM>(p, g, s0, nullptr, n, *c); break;
-        case LOPT_RMSPROP: bad = step_kind<LOPT_RMSPROP>(p, g, s0, c->state_count > 1 ? s1 : nullptr, n, *c); break;
-        case LOPT_ADAM: bad = step_kind<LOPT_ADAM>(p, g, s0, s1, n, *c); break;
-        case LOPT_ADAMW: bad = step_kind<LOPT_ADAMW>(p, g, s0, s1, n, *c); break;
-        case LOPT_POWERSIGN: bad = step_kind<LOPT_POWERSIGN>(p, g, s0, nullptr, n, *c); break;
-        case LOPT_ADDSIGN: bad = step_kind<LOPT_ADDSIGN>(p, g, s0, nullptr, n, *c); break;
+        case LOPT_SGD: bad = step_kind<LOPT_SGD, 0>(p, g, nullptr, nullptr, n, *c); break;
+        case LOPT_SGD_MOMENTUM: bad = step_kind<LOPT_SGD_MOMENTUM, 1>(p, g, s0, nullptr, n, *c); break;
+        case LOPT_RMSPROP: bad = c->state_count > 1 ? step_kind<LOPT_RMSPROP, 2>(p, g, s0, s1, n, *c) : step_kind<LOPT_RMSPROP, 1>(p, g, s0, nullptr, n, *c); break;
+        case LOPT_ADAM: bad = step_kind<LOPT_ADAM, 2>(p, g, s0, s1, n, *c); break;
+        case LOPT_ADAMW: bad = step_kind<LOPT_ADAMW, 2>(p, g, s0, s1, n, *c); break;
+        case LOPT_POWERSIGN: bad = step_kind<LOPT_POWERSIGN, 1>(p, g, s0, nullptr, n, *c); break;
+        case LOPT_ADDSIGN: bad = step_kind<LOPT_ADDSIGN, 1>(p, g, s0, nullptr, n, *c); break;
         default: lopt_set_error("lopt_optim_step: unknown kind"); return LOPT_E_ARGUMENT;
     }
     if (nonfinite) *nonfinite = bad;

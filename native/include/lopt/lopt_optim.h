@@ -45,8 +45,8 @@ LOPT_HD float lopt_sign_decay_value(int decay, double s, double total, double pe
     double frac = s < total ? s / total : 1.0;
     if (decay == LOPT_DECAY_LINEAR) return (float)(1.0 - frac);
     if (decay == LOPT_DECAY_CYCLIC) return (float)(0.5 * (1.0 + cos(2.0 * pi * periods * frac)));
-    double period = total / (periods > 0.0 ? periods : 1.0);
-    double within = s < total ? fmod(s, period) / period : 1.0;
+    // Restart (SGDR-like): cosine from 1 to 0 over each of the periods; TensorFlow's fmod form.
+    double within = fmod(periods * (s < total ? s : total), total) / total;
     return (float)(0.5 * (1.0 + cos(pi * within)));
 }
 
@@ -78,12 +78,13 @@ LOPT_HD void lopt_make_coef(int kind, const lopt_hparams* hp, int64_t t, lopt_co
 }
 
 // --- per-element updates; each leaves p and state untouched when g is not finite ---
+// Written as selects, not branches, so the CPU loops vectorise (stores are unconditional).
 
 // torch.optim.SGD without momentum: p -= lr * (g + wd p).
 LOPT_HD void lopt_sgd_elem(float* p, float g, const lopt_coef* c) {
     float d = g + c->weight_decay * *p;
     float p1 = *p - c->lr * d;
-    if (lopt_isfinite(g)) *p = p1;
+    *p = lopt_isfinite(g) ? p1 : *p;
 }
 
 // torch.optim.SGD with momentum (dampening 0): buf = mu buf + d; d = nesterov ? d + mu buf : buf.
@@ -92,7 +93,9 @@ LOPT_HD void lopt_sgd_momentum_elem(float* p, float g, float* buf, const lopt_co
     float b1 = c->momentum * *buf + d;
     float step = c->nesterov ? d + c->momentum * b1 : b1;
     float p1 = *p - c->lr * step;
-    if (lopt_isfinite(g)) { *p = p1; *buf = b1; }
+    bool ok = lopt_isfinite(g);
+    *p = ok ? p1 : *p;
+    *buf = ok ? b1 : *buf;
 }
 
 // torch.optim.RMSprop (not centered): sq = a sq + (1-a) d^2; avg = sqrt(sq) + eps.
@@ -107,7 +110,10 @@ LOPT_HD void lopt_rmsprop_elem(float* p, float g, float* sq, float* buf, const l
     } else {
         p1 = *p - c->lr * (d / avg);
     }
-    if (lopt_isfinite(g)) { *p = p1; *sq = sq1; if (buf) *buf = b1; }
+    bool ok = lopt_isfinite(g);
+    *p = ok ? p1 : *p;
+    *sq = ok ? sq1 : *sq;
+    if (buf) *buf = ok ? b1 : *buf;
 }
 
 // torch.optim.Adam (coupled L2) and AdamW (decoupled decay), bias-corrected.
@@ -118,7 +124,10 @@ LOPT_HD void lopt_adam_elem(float* p, float g, float* m, float* v, const lopt_co
     float v1 = c->beta2 * *v + (1.0f - c->beta2) * d * d;
     float denom = sqrtf(v1) / c->bc2_sqrt + c->eps;
     float p1 = p0 - c->step_size * (m1 / denom);
-    if (lopt_isfinite(g)) { *p = p1; *m = m1; *v = v1; }
+    bool ok = lopt_isfinite(g);
+    *p = ok ? p1 : *p;
+    *m = ok ? m1 : *m;
+    *v = ok ? v1 : *v;
 }
 
 // PowerSign (Bello et al. 2017): p -= lr * base^(f(t) sign(d) sign(m)) * d, m = b1 m + (1-b1) d.
@@ -129,7 +138,9 @@ LOPT_HD void lopt_sign_elem(float* p, float g, float* m, const lopt_coef* c, boo
     float agree = lopt_sign(d) * lopt_sign(m1);
     float scale = power ? expf(c->sign_scale * agree) : c->base + c->sign_scale * agree;
     float p1 = *p - c->lr * scale * d;
-    if (lopt_isfinite(g)) { *p = p1; *m = m1; }
+    bool ok = lopt_isfinite(g);
+    *p = ok ? p1 : *p;
+    *m = ok ? m1 : *m;
 }
 
 // Dispatch for one element; s0/s1 are the state slots (null where unused).

@@ -1,7 +1,7 @@
 namespace LearnedOpt.Interop;
 
 /// <summary>Logical names of the native libraries; <see cref="NativeLibraryResolver"/> maps each to a file.</summary>
-internal static class LibraryNames
+public static class LibraryNames
 {
     public const string LoptCpu = "lopt_cpu";
     public const string Cuda = "cuda";

@@ -43,6 +43,9 @@ public sealed unsafe class HandDesignedOptimizer : Optimizer
     public OptimizerKind Kind { get; }
     public HyperParameters HyperParameters { get; }
 
+    /// <summary>Read p, g and each state slot; write p and each slot (Adam: 28 B).</summary>
+    public override double BytesPerParameter => sizeof(float) * (3 + 2 * _slots.Length);
+
     /// <summary>Per-tensor state slots, in kernel order (s0, s1).</summary>
     public IReadOnlyList<string> StateSlots => _slots;
 

@@ -30,6 +30,12 @@ public abstract class Optimizer : IDisposable
     public IBackend Backend { get; }
     public IReadOnlyList<TensorSpec> Tensors { get; }
 
+    /// <summary>
+    /// Bytes a step moves per parameter, counted as the benchmarks count them (every float read or
+    /// written once: parameter, gradient, state); NaN where not defined.
+    /// </summary>
+    public virtual double BytesPerParameter => double.NaN;
+
     /// <summary>Steps taken so far (the next step is StepCount + 1).</summary>
     public long StepCount { get; protected set; }
 

@@ -1,4 +1,3 @@
-using LearnedOpt.Cli.Training;
 using LearnedOpt.Tasks;
 
 namespace LearnedOpt.Tests.Data;
@@ -8,7 +7,7 @@ public class HeldOutSuiteTests
     [Fact]
     public void RealDataMembersAreProvidedAndMarkedHeldOut()
     {
-        var provided = new RealDataTaskProvider().Entries.ToDictionary(e => e.Name);
+        var provided = new RealDataTaskProvider().Entries.Concat(new HrnnTestProblemProvider().Entries).ToDictionary(e => e.Name);
         Assert.All(provided.Values, e => Assert.True(e.HeldOut, e.Name));
         // Every task this provider defines is in the suite, and the suite names are unique.
         Assert.All(provided.Keys, n => Assert.True(HeldOutSuite.Contains(n), n));
@@ -16,13 +15,39 @@ public class HeldOutSuiteTests
     }
 
     [Fact]
-    public void EverySuiteNameResolvesOnceTheSyntheticFamiliesArePresent()
+    public void EverySuiteNameIsARegisteredTask()
     {
-        var all = TaskLookup.All();
-        Assert.SkipUnless(all.Any(e => e.Family != "mlp-classification" && e.Family != "l2o-quadratic"),
-            "only the real-data provider is in this build; the synthetic registry names are checked once it is merged");
-        var names = all.Select(e => e.Name).ToHashSet();
+        var names = TaskRegistry.All.Select(e => e.Name).ToHashSet();
         Assert.All(HeldOutSuite.TaskNames, n => Assert.Contains(n, names));
+    }
+
+    [Fact]
+    public void NoHeldOutTaskIsInTheMetaTrainingEnsemble()
+    {
+        // Decision 8: the real-data tasks and the L2O-DM quadratic are never meta-trained on.
+        foreach (var variant in new[] { "default", "reference-101" })
+        {
+            var ensemble = LearnedOpt.Tasks.Synthetic.SyntheticCatalog.Variant(variant).Select(e => e.Name).ToHashSet();
+            Assert.All(TaskRegistry.All.Where(e => e.HeldOut), e => Assert.DoesNotContain(e.Name, ensemble));
+        }
+    }
+
+    [Fact]
+    public void HrnnTestQuadraticsAreTheReferenceProblems()
+    {
+        var clean = TaskRegistry.Get(HrnnTestProblemProvider.Quadratic20).Build(1234);
+        var noisy = TaskRegistry.Get(HrnnTestProblemProvider.Quadratic20Noisy).Build(1234);
+        var x = clean.SampleInitialPoint(new LearnedOpt.Randomness.Rng(5678));
+        // Same W, y for the same seed; noise touches only the training gradient, not the loss.
+        Assert.Equal(clean.Loss(x, null), noisy.Loss(x, null));
+        var g = new[] { new double[20] };
+        var gExact = new[] { new double[20] };
+        clean.Loss(x, gExact);
+        noisy.TrainingLoss(x, g, new LearnedOpt.Randomness.Rng(1), 0);
+        double diff = Math.Sqrt(g[0].Zip(gExact[0], (a, b) => (a - b) * (a - b)).Sum() / 20);
+        Assert.InRange(diff, 0.5, 1.5); // σ = 1 per coordinate
+        clean.TrainingLoss(x, g, new LearnedOpt.Randomness.Rng(1), 0);
+        Assert.Equal(gExact[0], g[0]);
     }
 
     [Fact]

@@ -1,0 +1,41 @@
+using LearnedOpt.Randomness;
+
+namespace LearnedOpt.Tasks.Synthetic;
+
+/// <summary>
+/// Log(P) (problems.md §2.8): f = ln(f_P + 10⁻⁶) − ln 10⁻⁶ ≥ 0, same minimizer, 0 where f_P = 0.
+/// The sub-problem's (noisy) training gradient is divided by f_P + 10⁻⁶.
+/// </summary>
+public sealed class LogTask(FlatTask inner, string? name = null)
+    : FlatTask(name ?? $"log-{inner.Name}", "log", inner.Parameters, 0)
+{
+    public const double Epsilon = 1e-6;
+    private static readonly double LogEpsilon = Math.Log(Epsilon);
+
+    public FlatTask Inner { get; } = inner;
+
+    public override double Value(ReadOnlySpan<double> x, Span<double> grad) => Transform(Inner.Value(x, grad), grad);
+
+    public override double TrainingValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
+        => Transform(Inner.TrainingValue(x, grad, rng, step), grad);
+
+    private static double Transform(double fp, Span<double> grad)
+    {
+        double d = fp + Epsilon;
+        for (int i = 0; i < grad.Length; i++) grad[i] /= d;
+        return Math.Log(d) - LogEpsilon;
+    }
+
+    // ∇²f = ∇²f_P/d − ∇f_P ∇f_Pᵀ/d² with d = f_P + ε.
+    public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv)
+    {
+        var g = new double[Size];
+        double d = Inner.Value(x, g) + Epsilon;
+        Inner.Hvp(x, v, hv);
+        double gv = 0;
+        for (int i = 0; i < Size; i++) gv += g[i] * v[i];
+        for (int i = 0; i < Size; i++) hv[i] = hv[i] / d - g[i] * gv / (d * d);
+    }
+
+    public override void SampleInitial(Rng rng, Span<double> x) => Inner.SampleInitial(rng, x);
+}

@@ -1,0 +1,61 @@
+using LearnedOpt.Optimizers;
+using LearnedOpt.Randomness;
+
+namespace LearnedOpt.Tasks.Synthetic;
+
+/// <summary>
+/// Quadratic(n) (problems.md §2.1): f = ½‖Wθ − y‖² with W, y ~ N(0,1) fixed by the instance seed;
+/// θ0 ~ N(0,1). One tensor "x" of shape [n].
+/// </summary>
+public sealed class QuadraticTask : FlatTask
+{
+    public QuadraticTask(int n, ulong seed, double noiseStd = 0, string? name = null)
+        : base(name ?? $"quadratic-{n}", "quadratic", [new TensorSpec("x", CheckN(n))], noiseStd)
+    {
+        N = n;
+        (W, Y) = SampleCoefficients(n, seed);
+    }
+
+    public int N { get; }
+
+    /// <summary>Row-major n × n.</summary>
+    public double[] W { get; }
+    public double[] Y { get; }
+
+    internal static int CheckN(int n) => n >= 1 ? n : throw new ArgumentOutOfRangeException(nameof(n), n, "Dimension must be >= 1.");
+
+    /// <summary>The W, y draw shared by Quadratic and Norm (same seed, same coefficients).</summary>
+    internal static (double[] W, double[] Y) SampleCoefficients(int n, ulong seed)
+    {
+        var rng = new Rng(seed).Fork("coefficients");
+        var w = new double[n * n];
+        var y = new double[n];
+        for (int i = 0; i < w.Length; i++) w[i] = rng.NextGaussian();
+        for (int i = 0; i < n; i++) y[i] = rng.NextGaussian();
+        return (w, y);
+    }
+
+    public override double Value(ReadOnlySpan<double> x, Span<double> grad)
+    {
+        CheckLength(x, nameof(x));
+        var r = new double[N];
+        DenseMath.MatVec(W, N, N, x, Y, r);
+        double f = 0;
+        foreach (var ri in r) f += ri * ri;
+        if (!grad.IsEmpty)
+        {
+            CheckLength(grad, nameof(grad));
+            DenseMath.MatTVec(W, N, N, r, grad);
+        }
+        return 0.5 * f;
+    }
+
+    public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv)
+    {
+        var wv = new double[N];
+        DenseMath.MatVec(W, N, N, v, ReadOnlySpan<double>.Empty, wv);
+        DenseMath.MatTVec(W, N, N, wv, hv);
+    }
+
+    public override void SampleInitial(Rng rng, Span<double> x) => FillGaussian(rng, x);
+}
