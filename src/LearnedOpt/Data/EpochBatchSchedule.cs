@@ -1,0 +1,34 @@
+using LearnedOpt.Randomness;
+
+namespace LearnedOpt.Data;
+
+/// <summary>
+/// HRNN batching (problems.md §3): shuffle the rows, read disjoint batches; when the next batch
+/// would run past the end, reshuffle and restart, so an epoch is floor(rows / batch) steps.
+/// </summary>
+public sealed class EpochBatchSchedule(int rowCount, int batchSize) : BatchSchedule(rowCount, batchSize)
+{
+    private readonly object _gate = new();
+    private (ulong Seed, long Epoch) _cachedKey = (0, -1);
+    private int[]? _permutation;
+
+    public int BatchesPerEpoch => RowCount / BatchSize;
+
+    public override void Fill(Rng rng, long step, Span<int> rows)
+    {
+        CheckArguments(rng, step, rows);
+        long epoch = step / BatchesPerEpoch;
+        int offset = (int)(step % BatchesPerEpoch) * BatchSize;
+        lock (_gate)
+        {
+            if (_permutation == null || _cachedKey != (rng.Seed, epoch))
+            {
+                _permutation ??= new int[RowCount];
+                for (int i = 0; i < RowCount; i++) _permutation[i] = i;
+                rng.Fork("epoch").Fork(epoch).Shuffle(_permutation.AsSpan());
+                _cachedKey = (rng.Seed, epoch);
+            }
+            _permutation.AsSpan(offset, BatchSize).CopyTo(rows);
+        }
+    }
+}
