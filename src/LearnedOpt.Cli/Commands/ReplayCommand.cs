@@ -31,7 +31,7 @@ public sealed class ReplayCommand : ICommandFactory
         cmd.SetAction(parse =>
         {
             var kind = OptimizerNames.Parse(parse.GetValue(optimizer)!);
-            var hyper = hp.Resolve(parse, kind);
+            var hyper = hp.Read(parse, kind);
             var p = SafeTensorsFile.Read(parse.GetValue(paramsFile)!);
             var g = SafeTensorsFile.Read(parse.GetValue(gradsFile)!);
             var plan = ReplayPlan.Build(p, g, parse.GetValue(paramsFile)!, parse.GetValue(gradsFile)!);

@@ -32,7 +32,7 @@ public sealed class TrainCommand : ICommandFactory
         hp.AddTo(cmd);
         cmd.SetAction(parse => Run(new Request(
             parse.GetValue(task)!, parse.GetValue(optimizer)!, parse.GetValue(weights), parse.GetValue(steps), parse.GetValue(seed),
-            parse.GetValue(outDir), parse.GetValue(json)), kind => hp.Resolve(parse, kind), () => BackendOption.Open(parse, backend)));
+            parse.GetValue(outDir), parse.GetValue(json)), kind => hp.Read(parse, kind), () => BackendOption.Open(parse, backend)));
         return cmd;
     }
 

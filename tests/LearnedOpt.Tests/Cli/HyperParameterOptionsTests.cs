@@ -13,7 +13,7 @@ public class HyperParameterOptionsTests
         options.AddTo(cmd);
         var parse = cmd.Parse(args);
         Assert.Empty(parse.Errors);
-        return options.Resolve(parse, kind);
+        return options.Read(parse, kind);
     }
 
     [Fact]
