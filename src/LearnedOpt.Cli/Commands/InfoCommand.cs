@@ -34,7 +34,7 @@ public sealed class InfoCommand : ICommandFactory
         foreach (var name in new[] { LibraryNames.Cuda, LibraryNames.Nvrtc, LibraryNames.Cublas })
         {
             var r = NativeLibraryResolver.Get(name);
-            o.WriteLine(r.Found ? $"library {name}: {r.LoadedFrom}" : $"library {name}: not found; tried: {r.Trace}");
+            o.WriteLine(r.Found ? $"library {name}: {r.LoadedFrom}{MappedFile(r.LoadedFrom!)}" : $"library {name}: not found; tried: {r.Trace}");
         }
 
         Guarded(o, "driver", LibraryNames.Cuda, () => { var (ma, mi) = CudaLibraries.DriverVersion(); return $"CUDA {ma}.{mi}"; });
@@ -66,6 +66,24 @@ public sealed class InfoCommand : ICommandFactory
         {
             o.WriteLine($"backend: unavailable: {e.Message.ReplaceLineEndings(" ")}");
             return 1;
+        }
+    }
+
+    /// <summary>For a soname the loader found, the file it mapped (from /proc/self/maps), e.g. " (/usr/lib/.../libnvrtc.so.11.8.89)".</summary>
+    private static string MappedFile(string loadedFrom)
+    {
+        if (loadedFrom.Contains('/')) return "";
+        var stem = loadedFrom.Split(".so")[0] + ".so";
+        try
+        {
+            var path = File.ReadLines("/proc/self/maps")
+                .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
+                .FirstOrDefault(f => f.StartsWith('/') && Path.GetFileName(f).StartsWith(stem, StringComparison.Ordinal));
+            return path == null ? "" : $" ({path})";
+        }
+        catch (IOException)
+        {
+            return "";
         }
     }
 

@@ -219,21 +219,23 @@ public sealed unsafe class CudaBackend : IBackend
     }
 
     /// <summary>Kernel <paramref name="kernelName"/> of embedded file <paramref name="cuFile"/>, compiled (once) for <see cref="Target"/>.</summary>
-    public CudaFunction GetFunction(string cuFile, string kernelName)
+    public CudaFunction GetFunction(string cuFile, string kernelName) => GetModule(cuFile).GetFunction(kernelName);
+
+    /// <summary>Embedded kernel file <paramref name="cuFile"/> (e.g. "optim.cu") compiled for <see cref="Target"/> and loaded, once.</summary>
+    public CudaModule GetModule(string cuFile)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(cuFile);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        CudaModule? module;
         lock (_modules)
         {
-            if (!_modules.TryGetValue(cuFile, out module))
+            if (!_modules.TryGetValue(cuFile, out var module))
             {
                 MakeCurrent();
                 module = new CudaModule(_compiler.Compile(cuFile, Target));
                 _modules.Add(cuFile, module);
             }
+            return module;
         }
-        return module.GetFunction(kernelName);
     }
 
     /// <summary>Launches on this backend's stream; <paramref name="args"/> as in <see cref="KernelLauncher"/>.</summary>

@@ -25,6 +25,18 @@ public class CudaBackendTests(CudaBackendFixture fixture) : IClassFixture<CudaBa
         Assert.Equal(32, d.WarpSize);
     }
 
+    [Fact]
+    public void KernelsAreBuiltForTheDeviceOrAsPtxForTheNewestOlderArch()
+    {
+        var b = fixture.Backend;
+        var archs = CudaLibraries.NvrtcSupportedArchs();
+        Assert.Equal(ArchSelection.Choose(b.Device.Arch, archs), b.Target);
+        Assert.Equal(!archs.Contains(b.Device.Arch), b.Target.Ptx);
+        var module = b.GetModule("optim.cu");
+        Assert.Equal(b.Target, module.Compiled.Target);
+        Assert.Equal(b.Target.Ptx, !CubinInfo.IsElf(module.Compiled.Image));
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(4099)]

@@ -62,7 +62,9 @@ internal static class EmulatedDriverSource
             switch (attr) {
                 case 1: *v = 1024; break; case 10: *v = 32; break; case 13: *v = 1980000; break; case 16: *v = 4; break;
                 case 36: *v = 2619000; break; case 37: *v = 5120; break; case 38: *v = 50 << 20; break; case 39: *v = 2048; break;
-                case 75: *v = 9; break; case 76: *v = 0; break; case 97: *v = 232448; break;
+                // LOPT_EMULATED_CC_MAJOR lets a test pose as a GPU newer than NVRTC knows (PTX fallback).
+                case 75: *v = getenv("LOPT_EMULATED_CC_MAJOR") ? atoi(getenv("LOPT_EMULATED_CC_MAJOR")) : 9; break;
+                case 76: *v = 0; break; case 97: *v = 232448; break;
                 default: return INVALID_VALUE;
             }
             return OK;
