@@ -50,7 +50,7 @@ std::vector<Chunk> make_chunks(const lopt_hrnn_tensor* t, int32_t k, const std::
     return chunks;
 }
 
-constexpr int kLanes = 8;  // coordinates per call of lopt_hrnn_coords: the loops vectorise across them
+constexpr int kLanes = 4;  // coordinates per call of lopt_hrnn_coords: the loops vectorise across them
 
 // Pass A over one chunk: the coordinate step on the state block, scratch, and the chunk's sums
 // (accumulated in coordinate order, in double).

@@ -157,12 +157,17 @@ extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_small(const
             if (nbad > 0) { atomicAdd(counters, 1ull); atomicAdd(counters + 1, (unsigned long long)nbad); }
         }
         if (t.n == 0 || nbad > 0) continue;
-        if (lane < LOPT_HRNN_SUMS) {
+        // Each of the 24 sums over the tensor's chunks: lanes take every 32nd chunk, then a fixed
+        // butterfly, so a tensor of many chunks costs nchunks / 32 loads per lane.
+        for (int j = 0; j < LOPT_HRNN_SUMS; ++j) {
             double sum = 0.0;
-            for (int q = t.chunk0; q < t.chunk0 + t.nchunks; ++q) sum += partials[(long long)q * LOPT_HRNN_SUMS + lane];
-            if (lane == 0) ck[k] = lopt_hrnn_rms_scale(sum, t.n);
-            else if (lane <= LOPT_HRNN_I1) in[lane - 1] = (float)(sum / (double)t.n);
-            else ellmean[k] = (float)(sum / (double)t.n);
+            for (int q = t.chunk0 + lane; q < t.chunk0 + t.nchunks; q += 32) sum += partials[(long long)q * LOPT_HRNN_SUMS + j];
+            for (int o = 16; o > 0; o >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, o);
+            if (lane == 0) {
+                if (j == 0) ck[k] = lopt_hrnn_rms_scale(sum, t.n);
+                else if (j <= LOPT_HRNN_I1) in[j - 1] = (float)(sum / (double)t.n);
+                else ellmean[k] = (float)(sum / (double)t.n);
+            }
         }
         float* sk = s + (long long)k * h1;
         for (int j = lane; j < h1; j += 32) old[j] = sk[j];
