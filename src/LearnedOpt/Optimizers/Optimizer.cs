@@ -39,8 +39,11 @@ public abstract class Optimizer : IDisposable
     /// <summary>Steps taken so far (the next step is StepCount + 1).</summary>
     public long StepCount { get; protected set; }
 
-    /// <summary>Gradient entries skipped because they were NaN or infinite, over this optimizer's life.</summary>
-    public long NonFiniteGradients
+    /// <summary>
+    /// Gradient entries that were NaN or infinite (or, for learned optimizers, otherwise unusable),
+    /// over this optimizer's life. What was skipped for them depends on the optimizer's policy.
+    /// </summary>
+    public virtual long NonFiniteGradients
     {
         get
         {

@@ -56,6 +56,12 @@ public sealed class HrnnOptimizer : Optimizer
     /// <summary>Gradient entries that were non-finite or above 1e18 in magnitude, over this optimizer's life (waits for queued work).</summary>
     public long UnusableGradientEntries => _kernels.ReadCounters().UnusableGradientEntries;
 
+    /// <summary>The HRNN's unusable entries (its tensors were skipped whole, see docs/hrnn.md).</summary>
+    public override long NonFiniteGradients => UnusableGradientEntries;
+
+    /// <summary>Two passes: read g twice (scan, pass A), state 84 B in and out, a scratch float written and read, θ in and out (docs/hrnn.md).</summary>
+    public override double BytesPerParameter => 192;
+
     /// <summary>Whether each tensor skipped the last step, in the order of <see cref="Optimizer.Tensors"/> (waits for queued work).</summary>
     public IReadOnlyList<bool> LastStepSkipped => _kernels.ReadCounters().LastStepSkipped;
 
