@@ -154,7 +154,7 @@ LOPT_API int32_t lopt_hrnn_step(const float* pack, int32_t h1, int32_t h2, const
         int64_t bad = 0;
         const float* g = t[i].grad;
         const int64_t n = t[i].n;
-#pragma omp parallel for schedule(static) reduction(+ : bad)
+#pragma omp parallel for schedule(static) reduction(+ : bad) if (n >= 65536)
         for (int64_t c = 0; c < n; ++c) bad += lopt_hrnn_grad_ok(g[c]) ? 0 : 1;
         bad_total += bad;
         skip[i] = (n == 0 || bad > 0) ? 1 : 0;
@@ -162,12 +162,13 @@ LOPT_API int32_t lopt_hrnn_step(const float* pack, int32_t h1, int32_t h2, const
     }
     if (bad_entries) *bad_entries = bad_total;
 
-    // Pass A.
+    // Pass A. One chunk (the small problems of meta-training) stays on the calling thread: a
+    // parallel region costs more than 2048 coordinates of work on a busy machine.
     const std::vector<Chunk> chunks = make_chunks(t, k, skip);
     const int64_t nchunks = (int64_t)chunks.size();
     std::vector<double> sums((size_t)nchunks * LOPT_HRNN_SUMS);
     const float mu = sh->mu[0];
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (nchunks > 1)
     for (int64_t c = 0; c < nchunks; ++c) {
         const Chunk& ch = chunks[c];
         pass_a(w, sh->e0 + (int64_t)ch.k * LOPT_HRNN_G0, mu, t[ch.k], ch.begin, ch.end, &sums[(size_t)c * LOPT_HRNN_SUMS]);
@@ -200,7 +201,7 @@ LOPT_API int32_t lopt_hrnn_step(const float* pack, int32_t h1, int32_t h2, const
     derive(pack, L, t, k, sh);
 
     // Pass B.
-#pragma omp parallel for schedule(dynamic, 1)
+#pragma omp parallel for schedule(dynamic, 1) if (nchunks > 4)
     for (int64_t q = 0; q < nchunks; ++q) {
         const Chunk& ch = chunks[q];
         const lopt_hrnn_tensor& tt = t[ch.k];
