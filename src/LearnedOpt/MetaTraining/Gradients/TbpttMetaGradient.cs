@@ -84,14 +84,15 @@ public static class TbpttMetaGradient
 
         // The initial state came from the learned h0 tensors.
         if (u.FromInitial)
+        {
             for (int q = 0; q < lengths.Length; q++)
             {
                 for (int i = 0; i < lengths[q]; i++)
-                    for (int j = 0; j < HrnnParameters.H0; j++) gw.PH0[j] += bar.H[q][i * HrnnParameters.H0 + j];
+                    for (int j = 0; j < HrnnParameters.H0; j++) gw.PH0[j] += bar.H(q, i, j);
                 for (int j = 0; j < w.H1; j++) gw.TH0[j] += bar.Sk[q][j];
             }
-        if (u.FromInitial)
             for (int j = 0; j < w.H2; j++) gw.GH0[j] += bar.G[j];
+        }
 
         return u.Result(gw);
     }
