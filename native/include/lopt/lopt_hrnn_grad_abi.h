@@ -9,12 +9,6 @@
 #include "lopt_cpu.h"
 #include "lopt_hrnn_grad.h"
 
-// Floats in the per-tensor sums of the forward: sum d^2, sum h' (H0), sum x (F).
-#define LOPT_HG_SUMS (1 + LOPT_HRNN_I1)
-// Accumulators of the backward: weight gradient (LOPT_HG_PW), e0 adjoint (3H0), mu adjoint, lambda adjoint.
-#define LOPT_HG_ACC (LOPT_HG_PW + LOPT_HRNN_G0 + 2)
-#define LOPT_HG_STATE LOPT_HRNN_STATE
-
 #ifdef __cplusplus
 extern "C" {
 #endif
