@@ -14,7 +14,7 @@ public unsafe class HrnnGradNativeTests
     private const int P = HrnnUnrollState.PerCoordinate, H0 = HrnnParameters.H0, F = HrnnParameters.F, S = HrnnParameters.S;
     private const int PW = LoptHrnnGradNative.CoordWeights, G0 = 3 * H0;
 
-    private sealed class Inputs
+    internal sealed class Inputs
     {
         public required HrnnParameters W;
         public required double[] E0, G, State, NBar, XAdd, HAdd, DBar, ABar;
@@ -22,7 +22,7 @@ public unsafe class HrnnGradNativeTests
         public int N => G.Length;
     }
 
-    private static Inputs Random(int n, ulong seed)
+    internal static Inputs Random(int n, ulong seed)
     {
         var rng = new Rng(seed);
         double[] Vec(int len, Func<double> f) => Enumerable.Range(0, len).Select(_ => f()).ToArray();
@@ -157,7 +157,7 @@ public unsafe class HrnnGradNativeTests
     }
 
     // Every entry within tol of the reference, relative to the largest reference magnitude.
-    private static void Close(string what, ReadOnlySpan<double> expected, ReadOnlySpan<double> actual, double tol)
+    internal static void Close(string what, ReadOnlySpan<double> expected, ReadOnlySpan<double> actual, double tol)
     {
         Assert.Equal(expected.Length, actual.Length);
         double scale = 0;
