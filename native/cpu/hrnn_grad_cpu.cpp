@@ -1,6 +1,7 @@
 // CPU launchers of the HRNN step's forward and adjoint for truncated BPTT (lopt_hrnn_grad.h):
 // one tensor per call, coordinates in fixed chunks under OpenMP; per-chunk sums are combined in
-// chunk order, so results do not depend on the thread count.
+// chunk order, so results do not depend on the thread count. A tensor of one chunk runs on the
+// calling thread (no team to wake: the unroll calls these once per tensor per step).
 #include "lopt/lopt_hrnn_grad_abi.h"
 #include "lopt_cpu_internal.h"
 #include <cstdio>
@@ -24,7 +25,7 @@ int32_t forward(const char* fn, const T* w, const T* e0, T mu, T lambda, const T
     if (in == out) return fail(fn, "state_in and state_out must not alias"), LOPT_E_ARGUMENT;
     const int64_t chunks = (n + kChunk - 1) / kChunk;
     std::vector<double> part((size_t)chunks * LOPT_HG_SUMS, 0.0);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (chunks > 1)
     for (int64_t c = 0; c < chunks; ++c) {
         double* acc = &part[(size_t)c * LOPT_HG_SUMS];
         const int64_t end = (c + 1) * kChunk < n ? (c + 1) * kChunk : n;
@@ -50,7 +51,7 @@ int32_t backward(const char* fn, const T* w, const T* e0, T mu, T lambda, const 
         return fail(fn, "null pointer or negative length"), LOPT_E_ARGUMENT;
     const int64_t chunks = (n + kChunk - 1) / kChunk;
     std::vector<T> part((size_t)chunks * LOPT_HG_ACC, T(0));
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (chunks > 1)
     for (int64_t c = 0; c < chunks; ++c) {
         T* p = &part[(size_t)c * LOPT_HG_ACC];
         const int64_t end = (c + 1) * kChunk < n ? (c + 1) * kChunk : n;
