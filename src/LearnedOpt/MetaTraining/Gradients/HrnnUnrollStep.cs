@@ -15,16 +15,21 @@ public static unsafe class HrnnUnrollStep
     private const int H0 = HrnnParameters.H0, F = HrnnParameters.F, G0 = 3 * H0, I1 = H0 + F, PW = LoptHrnnGradNative.CoordWeights;
     private const double GradientLimit = 1e18;
 
-    /// <summary>What the adjoint needs besides the old state: the step's derived and per-tensor values.</summary>
-    private sealed class Record
+    /// <summary>
+    /// What the adjoint needs besides the old state: the step's derived and per-tensor values
+    /// (d and a per coordinate, about 2 doubles per coordinate). Opaque outside this class.
+    /// </summary>
+    public sealed class Record
     {
-        public double Mu, Lambda;
-        public double[] Pack = [];
-        public double[] Epg = [], Etg = [], Gin = [];
-        public double[][] E0 = [], D = [], A = [], In = [], SkOld = [];
-        public double[] Ck = [];
-        public bool[] Updated = [];
-        public int UpdatedCount;
+        internal Record() { }
+
+        internal double Mu, Lambda;
+        internal double[] Pack = [];
+        internal double[] Epg = [], Etg = [], Gin = [];
+        internal double[][] E0 = [], D = [], A = [], In = [], SkOld = [];
+        internal double[] Ck = [];
+        internal bool[] Updated = [];
+        internal int UpdatedCount;
     }
 
     /// <summary>Whether a gradient tensor can be used (every entry finite and at most 1e18 in magnitude).</summary>
@@ -35,22 +40,25 @@ public static unsafe class HrnnUnrollStep
         return true;
     }
 
-    /// <summary>One step: advances <paramref name="state"/> and <paramref name="theta"/> in place with gradients g.</summary>
-    public static void Forward(HrnnParameters w, HrnnUnrollState state, double[][] theta, IReadOnlyList<double[]> g)
+    /// <summary>
+    /// One step: advances <paramref name="state"/> and <paramref name="theta"/> in place with
+    /// gradients g; returns what <see cref="Backward"/> needs besides the old state.
+    /// </summary>
+    public static Record Forward(HrnnParameters w, HrnnUnrollState state, double[][] theta, IReadOnlyList<double[]> g)
         => Run(w, state, theta, g);
 
     /// <summary>
-    /// Adjoint of one step from <paramref name="prev"/> with gradients g. In: <paramref name="bar"/>
+    /// Adjoint of one step from <paramref name="prev"/> with gradients g (<paramref name="rec"/> from
+    /// its <see cref="Forward"/>, or null to recompute it). In: <paramref name="bar"/>
     /// holds the adjoint of the new state and is overwritten with the adjoint of the old state;
     /// <paramref name="thetaBar"/> is the adjoint of the new θ (θ passes through unchanged, so it is
     /// also the old θ's share from this step). Out: <paramref name="gBar"/> (overwritten) and the weight
     /// gradients accumulated into <paramref name="gw"/>.
     /// </summary>
-    public static void Backward(HrnnParameters w, HrnnUnrollState prev, IReadOnlyList<double[]> g, HrnnUnrollState bar,
+    public static void Backward(HrnnParameters w, HrnnUnrollState prev, IReadOnlyList<double[]> g, Record? rec, HrnnUnrollState bar,
                                 IReadOnlyList<double[]> thetaBar, double[][] gBar, HrnnParameters gw)
     {
-        var scratch = prev.Clone();
-        var rec = Run(w, scratch, null, g);
+        rec ??= Run(w, prev.Clone(), null, g);
         int k = prev.TensorCount, h1 = w.H1, h2 = w.H2;
         double o = w.O[0], muBar = 0, lambdaBar = 0;
 
