@@ -1,3 +1,4 @@
+using LearnedOpt.Interop;
 using LearnedOpt.IO;
 using LearnedOpt.Optimizers.Hrnn;
 
@@ -85,7 +86,17 @@ public sealed class HrnnParameters
     private double[][] CoordinateParts => [PWx, PWh, PB, Wd, Ws, Wl, Wb, We, Bl, Bb, Be];
 
     /// <summary>The per-coordinate weights packed for the native adjoint (LOPT_HG_PW = 737 values).</summary>
-    public double[] CoordinatePack() => CoordinateParts.SelectMany(a => a).ToArray();
+    public double[] CoordinatePack()
+    {
+        var pack = new double[LoptHrnnGradNative.CoordWeights];
+        int at = 0;
+        foreach (var part in CoordinateParts)
+        {
+            part.CopyTo(pack, at);
+            at += part.Length;
+        }
+        return pack;
+    }
 
     /// <summary>Adds a gradient of the per-coordinate weights packed as <see cref="CoordinatePack"/>.</summary>
     public void AddCoordinateGradient(ReadOnlySpan<double> packed)
