@@ -40,8 +40,10 @@ public sealed class MetaGradCommand : ICommandFactory
             var (task, x0) = ReadProblem(SafeTensorsFile.Read(problemPath), problemPath);
 
             double f0 = task.Loss([x0], null);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var result = TbpttMetaGradient.Compute(w, new TbpttProblem(task, [x0], f0),
                 new TbpttOptions(steps, parse.GetValue(firstOrder), every));
+            double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             var outPath = parse.GetValue(output)!;
             SafeTensorsFile.Write(outPath, result.Gradient.ToTensors(), new Dictionary<string, string>
             {
@@ -68,7 +70,8 @@ public sealed class MetaGradCommand : ICommandFactory
             {
                 Console.Out.WriteLine($"meta_loss = {m.ToString("R", CultureInfo.InvariantCulture)}");
                 Console.Error.WriteLine($"meta-grad: {steps} steps on A ({task.M}×{task.N}), {(parse.GetValue(firstOrder) ? "first order" : "second order")}; " +
-                                        $"f(x0) = {f0.ToString("R", CultureInfo.InvariantCulture)}, f(x_T) = {result.Losses[^1].ToString("R", CultureInfo.InvariantCulture)}; wrote {outPath}");
+                                        $"f(x0) = {f0.ToString("R", CultureInfo.InvariantCulture)}, f(x_T) = {result.Losses[^1].ToString("R", CultureInfo.InvariantCulture)}; " +
+                                        $"{seconds:F3} s ({steps / seconds:F1} steps/s with backward); wrote {outPath}");
             }
             return 0;
         });

@@ -1,3 +1,4 @@
+using LearnedOpt.Interop;
 using LearnedOpt.IO;
 using LearnedOpt.Optimizers.Hrnn;
 
@@ -79,6 +80,34 @@ public sealed class HrnnParameters
             var o = other._values[name];
             for (int i = 0; i < v.Length; i++) v[i] += scale * o[i];
         }
+    }
+
+    // The per-coordinate weights in the order of lopt_hrnn_grad.h (LOPT_HG_WX .. LOPT_HG_BE).
+    private double[][] CoordinateParts => [PWx, PWh, PB, Wd, Ws, Wl, Wb, We, Bl, Bb, Be];
+
+    /// <summary>The per-coordinate weights packed for the native adjoint (LOPT_HG_PW = 737 values).</summary>
+    public double[] CoordinatePack()
+    {
+        var pack = new double[LoptHrnnGradNative.CoordWeights];
+        int at = 0;
+        foreach (var part in CoordinateParts)
+        {
+            part.CopyTo(pack, at);
+            at += part.Length;
+        }
+        return pack;
+    }
+
+    /// <summary>Adds a gradient of the per-coordinate weights packed as <see cref="CoordinatePack"/>.</summary>
+    public void AddCoordinateGradient(ReadOnlySpan<double> packed)
+    {
+        int at = 0;
+        foreach (var part in CoordinateParts)
+        {
+            for (int i = 0; i < part.Length; i++) part[i] += packed[at + i];
+            at += part.Length;
+        }
+        if (at != packed.Length) throw new ArgumentException($"Expected {at} packed values, got {packed.Length}.", nameof(packed));
     }
 
     /// <summary>Euclidean norm over every tensor.</summary>

@@ -3,13 +3,16 @@ using LearnedOpt.Optimizers.Hrnn;
 namespace LearnedOpt.MetaTraining.Gradients;
 
 /// <summary>
-/// The HRNN optimizer state (hrnn.md §6) in float64, coordinate-major: per tensor k with n_k
-/// coordinates, H[i·H0 + j], M[i·S + s], V[i·S + s], Beta[i], Eta[i], Ell[i], and its tensor-RNN
-/// state Sk[k]; one global state G. This is what a truncation hands to the next one.
+/// The HRNN optimizer state (hrnn.md §6) in float64. Per tensor k with n_k coordinates,
+/// <see cref="Coords"/>[k] holds 21 values per coordinate, coordinate-major (the native layout of
+/// lopt_hrnn_grad.h): h (H0), m (S), v (S), β, η, ℓ; <see cref="Sk"/>[k] is its tensor-RNN state;
+/// <see cref="G"/> the global state. This is what a truncation hands to the next one.
 /// </summary>
 public sealed class HrnnUnrollState
 {
-    private const int H0 = HrnnParameters.H0, S = HrnnParameters.S;
+    public const int H0 = HrnnParameters.H0, S = HrnnParameters.S;
+    /// <summary>Values per coordinate and their offsets.</summary>
+    public const int PerCoordinate = H0 + 2 * S + 3, OffH = 0, OffM = H0, OffV = H0 + S, OffBeta = H0 + 2 * S, OffEta = OffBeta + 1, OffEll = OffBeta + 2;
 
     public HrnnUnrollState(int[] lengths, int h1, int h2)
     {
@@ -20,15 +23,8 @@ public sealed class HrnnUnrollState
         ArgumentOutOfRangeException.ThrowIfLessThan(h1, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(h2, 1);
         Lengths = (int[])lengths.Clone();
-        int k = lengths.Length;
-        H = new double[k][]; M = new double[k][]; V = new double[k][];
-        Beta = new double[k][]; Eta = new double[k][]; Ell = new double[k][]; Sk = new double[k][];
-        for (int t = 0; t < k; t++)
-        {
-            int n = lengths[t];
-            H[t] = new double[n * H0]; M[t] = new double[n * S]; V[t] = new double[n * S];
-            Beta[t] = new double[n]; Eta[t] = new double[n]; Ell[t] = new double[n]; Sk[t] = new double[h1];
-        }
+        Coords = lengths.Select(n => new double[checked(n * PerCoordinate)]).ToArray();
+        Sk = lengths.Select(_ => new double[h1]).ToArray();
         G = new double[h2];
     }
 
@@ -37,8 +33,15 @@ public sealed class HrnnUnrollState
     public int H1 => Sk[0].Length;
     public int H2 => G.Length;
 
-    public readonly double[][] H, M, V, Beta, Eta, Ell, Sk;
+    public readonly double[][] Coords, Sk;
     public readonly double[] G;
+
+    /// <summary>The 21 state values of coordinate i of tensor t.</summary>
+    public Span<double> Coordinate(int t, int i) => Coords[t].AsSpan(i * PerCoordinate, PerCoordinate);
+
+    public double Ell(int t, int i) => Coords[t][i * PerCoordinate + OffEll];
+
+    public double H(int t, int i, int j) => Coords[t][i * PerCoordinate + OffH + j];
 
     /// <summary>
     /// The spec's initial state (§6): h, s_k, G from the learned h0 tensors, m = v = 0,
@@ -52,8 +55,12 @@ public sealed class HrnnUnrollState
         var st = new HrnnUnrollState(lengths, w.H1, w.H2);
         for (int t = 0; t < st.TensorCount; t++)
         {
-            for (int i = 0; i < lengths[t]; i++) Array.Copy(w.PH0, 0, st.H[t], i * H0, H0);
-            Array.Fill(st.Ell[t], l0);
+            for (int i = 0; i < lengths[t]; i++)
+            {
+                var c = st.Coordinate(t, i);
+                w.PH0.CopyTo(c[OffH..]);
+                c[OffEll] = l0;
+            }
             Array.Copy(w.TH0, st.Sk[t], w.H1);
         }
         Array.Copy(w.GH0, st.G, w.H2);
@@ -75,18 +82,9 @@ public sealed class HrnnUnrollState
             throw new ArgumentException("The destination state has other tensor lengths or hidden sizes.", nameof(dest));
         for (int t = 0; t < TensorCount; t++)
         {
-            H[t].CopyTo(dest.H[t], 0); M[t].CopyTo(dest.M[t], 0); V[t].CopyTo(dest.V[t], 0);
-            Beta[t].CopyTo(dest.Beta[t], 0); Eta[t].CopyTo(dest.Eta[t], 0); Ell[t].CopyTo(dest.Ell[t], 0);
+            Coords[t].CopyTo(dest.Coords[t], 0);
             Sk[t].CopyTo(dest.Sk[t], 0);
         }
         G.CopyTo(dest.G, 0);
-    }
-
-    /// <summary>Zeroes every value (used for adjoint accumulators).</summary>
-    public void Clear()
-    {
-        for (int t = 0; t < TensorCount; t++)
-            foreach (var a in new[] { H[t], M[t], V[t], Beta[t], Eta[t], Ell[t], Sk[t] }) Array.Clear(a);
-        Array.Clear(G);
     }
 }

@@ -1,3 +1,5 @@
+using LearnedOpt.Interop;
+
 namespace LearnedOpt.MetaTraining.Gradients;
 
 /// <summary>
@@ -5,22 +7,29 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// top-down biases, the per-coordinate steps, the per-tensor RMS rescale and update, the tensor
 /// RNNs on the mean [h, x] and the global RNN on the mean s_k. A tensor with an unusable gradient
 /// entry (non-finite or above 1e18, as the production step) keeps its state and θ and is left out
-/// of the global mean, so its adjoint is the identity.
+/// of the global mean, so its adjoint is the identity. The per-coordinate math (forward and
+/// adjoint) runs in the CPU library (lopt_hrnn_grad.h, float64); the small cells and means here.
 /// </summary>
-public static class HrnnUnrollStep
+public static unsafe class HrnnUnrollStep
 {
-    private const int H0 = HrnnParameters.H0, S = HrnnParameters.S, F = HrnnParameters.F, G0 = 3 * H0, I1 = H0 + F;
+    private const int H0 = HrnnParameters.H0, F = HrnnParameters.F, G0 = 3 * H0, I1 = H0 + F, PW = LoptHrnnGradNative.CoordWeights;
     private const double GradientLimit = 1e18;
 
-    /// <summary>What the adjoint needs besides the old state: the step's derived and per-tensor values.</summary>
-    private sealed class Record
+    /// <summary>
+    /// What the adjoint needs besides the old state: the step's derived and per-tensor values
+    /// (d and a per coordinate, about 2 doubles per coordinate). Opaque outside this class.
+    /// </summary>
+    public sealed class Record
     {
-        public double Mu, Lambda;
-        public double[] Epg = [], Etg = [], Gin = [];
-        public double[][] E0 = [], D = [], A = [], In = [], SkOld = [];
-        public double[] Ck = [];
-        public bool[] Updated = [];
-        public int UpdatedCount;
+        internal Record() { }
+
+        internal double Mu, Lambda;
+        internal double[] Pack = [];
+        internal double[] Epg = [], Etg = [], Gin = [];
+        internal double[][] E0 = [], D = [], A = [], In = [], SkOld = [];
+        internal double[] Ck = [];
+        internal bool[] Updated = [];
+        internal int UpdatedCount;
     }
 
     /// <summary>Whether a gradient tensor can be used (every entry finite and at most 1e18 in magnitude).</summary>
@@ -31,22 +40,25 @@ public static class HrnnUnrollStep
         return true;
     }
 
-    /// <summary>One step: advances <paramref name="state"/> and <paramref name="theta"/> in place with gradients g.</summary>
-    public static void Forward(HrnnParameters w, HrnnUnrollState state, double[][] theta, IReadOnlyList<double[]> g)
+    /// <summary>
+    /// One step: advances <paramref name="state"/> and <paramref name="theta"/> in place with
+    /// gradients g; returns what <see cref="Backward"/> needs besides the old state.
+    /// </summary>
+    public static Record Forward(HrnnParameters w, HrnnUnrollState state, double[][] theta, IReadOnlyList<double[]> g)
         => Run(w, state, theta, g);
 
     /// <summary>
-    /// Adjoint of one step from <paramref name="prev"/> with gradients g. In: <paramref name="bar"/>
+    /// Adjoint of one step from <paramref name="prev"/> with gradients g (<paramref name="rec"/> from
+    /// its <see cref="Forward"/>, or null to recompute it). In: <paramref name="bar"/>
     /// holds the adjoint of the new state and is overwritten with the adjoint of the old state;
     /// <paramref name="thetaBar"/> is the adjoint of the new θ (θ passes through unchanged, so it is
     /// also the old θ's share from this step). Out: <paramref name="gBar"/> (overwritten) and the weight
     /// gradients accumulated into <paramref name="gw"/>.
     /// </summary>
-    public static void Backward(HrnnParameters w, HrnnUnrollState prev, IReadOnlyList<double[]> g, HrnnUnrollState bar,
+    public static void Backward(HrnnParameters w, HrnnUnrollState prev, IReadOnlyList<double[]> g, Record? rec, HrnnUnrollState bar,
                                 IReadOnlyList<double[]> thetaBar, double[][] gBar, HrnnParameters gw)
     {
-        var scratch = prev.Clone();
-        var rec = Run(w, scratch, null, g);
+        rec ??= Run(w, prev.Clone(), null, g);
         int k = prev.TensorCount, h1 = w.H1, h2 = w.H2;
         double o = w.O[0], muBar = 0, lambdaBar = 0;
 
@@ -65,9 +77,6 @@ public static class HrnnUnrollStep
 
         var epgBar = new double[G0];
         var etgBar = new double[3 * h1];
-        Span<double> e0Bar = stackalloc double[G0], xBar = stackalloc double[F];
-        Span<double> hb = stackalloc double[H0], mb = stackalloc double[S], vb = stackalloc double[S];
-        Span<double> hp = stackalloc double[H0], mp = stackalloc double[S], vp = stackalloc double[S];
         for (int t = 0; t < k; t++)
         {
             int n = prev.Lengths[t];
@@ -98,25 +107,19 @@ public static class HrnnUnrollStep
             }
             for (int i = 0; i < n; i++) dBar[i] += -cBar * c * c * c * d[i] / n;
 
-            e0Bar.Clear();
-            for (int i = 0; i < n; i++)
-            {
-                for (int j = 0; j < H0; j++) hb[j] = bar.H[t][i * H0 + j] + inBar[j] / n;
-                for (int j = 0; j < F; j++) xBar[j] = inBar[H0 + j] / n;
-                for (int s = 0; s < S; s++) { mb[s] = bar.M[t][i * S + s]; vb[s] = bar.V[t][i * S + s]; }
-                var nextBar = new HrnnCoordinate.Values { H = hb, M = mb, V = vb, Beta = bar.Beta[t][i], Eta = bar.Eta[t][i], Ell = bar.Ell[t][i] };
-                var prevBar = new HrnnCoordinate.Values { H = hp, M = mp, V = vp };
-                gBar[t][i] = HrnnCoordinate.Backward(w, rec.Lambda, rec.E0[t], rec.Mu, g[t][i],
-                    prev.H[t].AsSpan(i * H0, H0), prev.M[t].AsSpan(i * S, S), prev.V[t].AsSpan(i * S, S),
-                    prev.Beta[t][i], prev.Eta[t][i], prev.Ell[t][i],
-                    ref nextBar, xBar, dBar[i], aBar[i], ref prevBar, ref muBar, e0Bar, ref lambdaBar, gw);
-                hp.CopyTo(bar.H[t].AsSpan(i * H0, H0));
-                mp.CopyTo(bar.M[t].AsSpan(i * S, S));
-                vp.CopyTo(bar.V[t].AsSpan(i * S, S));
-                bar.Beta[t][i] = prevBar.Beta;
-                bar.Eta[t][i] = prevBar.Eta;
-                bar.Ell[t][i] = prevBar.Ell;
-            }
+            var hAdd = new double[H0];
+            var xAdd = new double[F];
+            for (int j = 0; j < H0; j++) hAdd[j] = inBar[j] / n;
+            for (int j = 0; j < F; j++) xAdd[j] = inBar[H0 + j] / n;
+            var acc = new double[LoptHrnnGradNative.Accumulators];
+            fixed (double* pw = rec.Pack, e0 = rec.E0[t], gp = g[t], inp = prev.Coords[t], nb = bar.Coords[t], xa = xAdd, ha = hAdd,
+                   db = dBar, ab = aBar, gb = gBar[t], ac = acc)
+                LoptCpuNative.Check(LoptHrnnGradNative.lopt_hrnn_grad_backward_f64(pw, e0, rec.Mu, rec.Lambda, gp, inp, nb, xa, ha, db, ab, nb, gb, ac, n),
+                    "lopt_hrnn_grad_backward_f64");
+            gw.AddCoordinateGradient(acc.AsSpan(0, PW));
+            var e0Bar = acc.AsSpan(PW, G0);
+            muBar += acc[PW + G0];
+            lambdaBar += acc[PW + G0 + 1];
 
             // e0 = s_k·P_pt + p_pt + e_pg.
             AffineBackward(rec.SkOld[t], w.PtW, e0Bar, sBarOld, gw.PtW, gw.PtB);
@@ -133,7 +136,7 @@ public static class HrnnUnrollStep
         long total = prev.Lengths.Sum(n => (long)n);
         if (total > 0)
             for (int t = 0; t < k; t++)
-                for (int i = 0; i < prev.Lengths[t]; i++) bar.Ell[t][i] += muBar / total;
+                for (int i = 0; i < prev.Lengths[t]; i++) bar.Coords[t][i * HrnnUnrollState.PerCoordinate + HrnnUnrollState.OffEll] += muBar / total;
         // λ = σ(κ).
         gw.Kappa[0] += lambdaBar * rec.Lambda * (1 - rec.Lambda);
     }
@@ -158,7 +161,7 @@ public static class HrnnUnrollStep
 
         var rec = new Record
         {
-            Lambda = BiasGru.Sigmoid(w.Kappa[0]),
+            Lambda = BiasGru.Sigmoid(w.Kappa[0]), Pack = w.CoordinatePack(),
             E0 = new double[k][], D = new double[k][], A = new double[k][], In = new double[k][],
             SkOld = st.Sk.Select(s => (double[])s.Clone()).ToArray(), Ck = new double[k], Updated = new bool[k],
         };
@@ -166,15 +169,15 @@ public static class HrnnUnrollStep
         long count = 0;
         for (int t = 0; t < k; t++)
         {
-            foreach (var l in st.Ell[t]) ellSum += l;
+            for (int i = 0; i < st.Lengths[t]; i++) ellSum += st.Ell(t, i);
             count += st.Lengths[t];
         }
         rec.Mu = count > 0 ? ellSum / count : 0;
         rec.Epg = Affine(st.G, w.PgW, w.PgB, G0);
         rec.Etg = Affine(st.G, w.TgW, w.TgB, 3 * h1);
 
-        Span<double> x = stackalloc double[F], hn = stackalloc double[H0], mn = stackalloc double[S], vn = stackalloc double[S];
         var sMean = new double[h1];
+        var sums = new double[LoptHrnnGradNative.Sums];
         for (int t = 0; t < k; t++)
         {
             int n = st.Lengths[t];
@@ -186,26 +189,14 @@ public static class HrnnUnrollStep
             rec.E0[t] = e0;
             var d = rec.D[t] = new double[n];
             var a = rec.A[t] = new double[n];
+            var next = new double[st.Coords[t].Length];
+            fixed (double* pw = rec.Pack, e0p = e0, gp = g[t], inp = st.Coords[t], outp = next, dp = d, ap = a, sp = sums)
+                LoptCpuNative.Check(LoptHrnnGradNative.lopt_hrnn_grad_forward_f64(pw, e0p, rec.Mu, rec.Lambda, gp, inp, outp, dp, ap, sp, n),
+                    "lopt_hrnn_grad_forward_f64");
+            next.CopyTo(st.Coords[t], 0);
             var mean = rec.In[t] = new double[I1];
-            double sumD2 = 0;
-            for (int i = 0; i < n; i++)
-            {
-                var next = new HrnnCoordinate.Values { H = hn, M = mn, V = vn };
-                HrnnCoordinate.Forward(w, rec.Lambda, e0, rec.Mu, g[t][i],
-                    st.H[t].AsSpan(i * H0, H0), st.M[t].AsSpan(i * S, S), st.V[t].AsSpan(i * S, S),
-                    st.Beta[t][i], st.Eta[t][i], st.Ell[t][i], ref next, x, out d[i], out a[i]);
-                hn.CopyTo(st.H[t].AsSpan(i * H0, H0));
-                mn.CopyTo(st.M[t].AsSpan(i * S, S));
-                vn.CopyTo(st.V[t].AsSpan(i * S, S));
-                st.Beta[t][i] = next.Beta;
-                st.Eta[t][i] = next.Eta;
-                st.Ell[t][i] = next.Ell;
-                sumD2 += d[i] * d[i];
-                for (int j = 0; j < H0; j++) mean[j] += hn[j];
-                for (int j = 0; j < F; j++) mean[H0 + j] += x[j];
-            }
-            for (int j = 0; j < I1; j++) mean[j] /= n;
-            double c = rec.Ck[t] = 1.0 / Math.Sqrt(sumD2 / n + 1e-16);
+            for (int j = 0; j < I1; j++) mean[j] = sums[1 + j] / n;
+            double c = rec.Ck[t] = 1.0 / Math.Sqrt(sums[0] / n + 1e-16);
             if (theta != null)
                 for (int i = 0; i < n; i++) theta[t][i] -= Math.Exp(a[i] + w.O[0]) * c * d[i];
             var sNew = new double[h1];

@@ -9,10 +9,10 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// θ̄_{t+1} += dM/dF·∇F(θ_{t+1}); the step's adjoint gives the state adjoint and ḡ_t; unless
 /// first-order, θ̄_t = θ̄_{t+1} + ∇²F(θ_t)·ḡ_t (the noise of g_t has no derivative).
 /// Memory: the recorded g_t (1 double per coordinate per step), one checkpoint (state and θ, 22
-/// doubles per coordinate) every k steps, and while going back one segment's tape of k states
-/// (22 doubles per coordinate per step), rebuilt by replaying the segment from its checkpoint
-/// with the recorded gradients; replay repeats the same arithmetic, so the result equals the
-/// one-tape backward bit for bit.
+/// doubles per coordinate) every k steps, and while going back one segment's tape of k steps
+/// (state, θ, d and a: 24 doubles per coordinate per step), rebuilt by replaying the segment
+/// from its checkpoint with the recorded gradients; replay repeats the same arithmetic, so the
+/// result equals the one-tape backward bit for bit.
 /// </summary>
 public static class TbpttMetaGradient
 {
@@ -55,6 +55,7 @@ public static class TbpttMetaGradient
         {
             int c0 = seg * k, c1 = Math.Min(T, c0 + k);
             var states = new HrnnUnrollState[c1 - c0];
+            var records = new HrnnUnrollStep.Record[c1 - c0];
             var thetas = new double[c1 - c0 + 1][][];
             var st = checkpoints[seg].State.Clone();
             var th = Copy(checkpoints[seg].Theta);
@@ -62,7 +63,7 @@ public static class TbpttMetaGradient
             {
                 states[t - c0] = st.Clone();
                 thetas[t - c0] = Copy(th);
-                HrnnUnrollStep.Forward(w, st, th, gs[t]);
+                records[t - c0] = HrnnUnrollStep.Forward(w, st, th, gs[t]);
             }
             thetas[c1 - c0] = th;
             for (int t = c1 - 1; t >= c0; t--)
@@ -72,7 +73,7 @@ public static class TbpttMetaGradient
                 double scale = LogMetaObjective.TermDerivative(losses[t + 1], fInit) / (T + 1);
                 for (int q = 0; q < lengths.Length; q++)
                     for (int i = 0; i < lengths[q]; i++) thetaBar[q][i] += scale * fGrad[q][i];
-                HrnnUnrollStep.Backward(w, states[t - c0], gs[t], bar, thetaBar, gBar, gw);
+                HrnnUnrollStep.Backward(w, states[t - c0], gs[t], records[t - c0], bar, thetaBar, gBar, gw);
                 if (!options.FirstOrder)
                 {
                     task.HessianVectorProduct(thetas[t - c0], gBar, hv);
@@ -84,14 +85,15 @@ public static class TbpttMetaGradient
 
         // The initial state came from the learned h0 tensors.
         if (u.FromInitial)
+        {
             for (int q = 0; q < lengths.Length; q++)
             {
                 for (int i = 0; i < lengths[q]; i++)
-                    for (int j = 0; j < HrnnParameters.H0; j++) gw.PH0[j] += bar.H[q][i * HrnnParameters.H0 + j];
+                    for (int j = 0; j < HrnnParameters.H0; j++) gw.PH0[j] += bar.H(q, i, j);
                 for (int j = 0; j < w.H1; j++) gw.TH0[j] += bar.Sk[q][j];
             }
-        if (u.FromInitial)
             for (int j = 0; j < w.H2; j++) gw.GH0[j] += bar.G[j];
+        }
 
         return u.Result(gw);
     }

@@ -132,8 +132,8 @@ public class TbpttUnrollTests
             var ell = state[$"param/t{q}/log_lr"];
             for (int i = 0; i < n; i++)
             {
-                Assert.Equal(result.FinalState.Ell[q][i], ell[i], 1e-3);
-                for (int j = 0; j < HrnnParameters.H0; j++) Assert.Equal(result.FinalState.H[q][i * HrnnParameters.H0 + j], h[j * n + i], 1e-3);
+                Assert.Equal(result.FinalState.Ell(q, i), ell[i], 1e-3);
+                for (int j = 0; j < HrnnParameters.H0; j++) Assert.Equal(result.FinalState.H(q, i, j), h[j * n + i], 1e-3);
             }
             var s = state[$"tensor/t{q}/h"];
             for (int j = 0; j < s.Length; j++) Assert.Equal(result.FinalState.Sk[q][j], s[j], 1e-3);

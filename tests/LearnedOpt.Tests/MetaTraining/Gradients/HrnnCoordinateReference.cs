@@ -1,11 +1,13 @@
-namespace LearnedOpt.MetaTraining.Gradients;
+using LearnedOpt.MetaTraining.Gradients;
+
+namespace LearnedOpt.Tests.MetaTraining.Gradients;
 
 /// <summary>
-/// One coordinate of the HRNN step in float64 (hrnn.md §4, §2 with the parameter cell, §5 up to
-/// the per-tensor RMS rescale) and its hand-written adjoint. The adjoint recomputes the forward
-/// from the coordinate's old state, so a tape needs only the state entering the step.
+/// A separate C# statement of one coordinate of the HRNN step in float64 (hrnn.md §4, §2 with the
+/// parameter cell, §5 up to the per-tensor RMS rescale) and its hand-written adjoint, to compare
+/// with the native lopt_hrnn_grad.h (it uses .NET's Math.Asinh and the managed BiasGru).
 /// </summary>
-public static class HrnnCoordinate
+internal static class HrnnCoordinateReference
 {
     private const int H0 = HrnnParameters.H0, S = HrnnParameters.S, F = HrnnParameters.F;
 
