@@ -16,7 +16,7 @@ LOPT_API void lopt_set_threads(int32_t threads) { if (threads > 0) omp_set_num_t
 LOPT_API const char* lopt_last_error(void) { return g_last_error.c_str(); }
 
 LOPT_API void lopt_copy(float* dst, const float* src, int64_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= 32768)
     for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
 }
 

@@ -4,13 +4,16 @@
 
 namespace {
 
+// Below this many elements a parallel region costs more than it saves (and far more on a busy machine).
+constexpr int64_t LOPT_PARALLEL_MIN = 32768;
+
 // States is the number of state buffers used, a compile-time constant so that the loop body has
 // no pointer tests and vectorises.
 template <int Kind, int States>
 int64_t step_kind(float* __restrict p, const float* __restrict g, float* __restrict s0,
                   float* __restrict s1, int64_t n, const lopt_coef c) {
     int64_t bad = 0;
-#pragma omp parallel for simd schedule(static) reduction(+ : bad)
+#pragma omp parallel for simd schedule(static) reduction(+ : bad) if (n >= LOPT_PARALLEL_MIN)
     for (int64_t i = 0; i < n; ++i) {
         bad += lopt_isfinite(g[i]) ? 0 : 1;
         lopt_optim_elem(Kind, p + i, g[i], States > 0 ? s0 + i : nullptr, States > 1 ? s1 + i : nullptr, &c);

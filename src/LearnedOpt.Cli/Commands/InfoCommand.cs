@@ -34,7 +34,7 @@ public sealed class InfoCommand : ICommandFactory
         foreach (var name in new[] { LibraryNames.Cuda, LibraryNames.Nvrtc, LibraryNames.Cublas })
         {
             var r = NativeLibraryResolver.Get(name);
-            o.WriteLine(r.Found ? $"library {name}: {r.LoadedFrom}" : $"library {name}: not found; tried: {r.Trace}");
+            o.WriteLine(r.Found ? $"library {name}: {r.LoadedFrom}{MappedFile(r.LoadedFrom!)}" : $"library {name}: not found; tried: {r.Trace}");
         }
 
         Guarded(o, "driver", LibraryNames.Cuda, () => { var (ma, mi) = CudaLibraries.DriverVersion(); return $"CUDA {ma}.{mi}"; });
@@ -55,13 +55,35 @@ public sealed class InfoCommand : ICommandFactory
             using var b = BackendSelector.Create(choice, out var reason);
             o.WriteLine($"backend: {reason}");
             o.WriteLine($"  {b.Description}");
-            if (b is CudaBackend cuda) o.WriteLine($"  arena: {cuda.ArenaStats}");
+            if (b is CudaBackend cuda)
+            {
+                var (free, total) = cuda.MemoryInfo();
+                o.WriteLine($"  device memory: {free >> 20} MiB free of {total >> 20} MiB; arena: {cuda.ArenaStats}");
+            }
             return 0;
         }
         catch (Exception e) when (e is InvalidOperationException or CudaException or DllNotFoundException or NotSupportedException)
         {
             o.WriteLine($"backend: unavailable: {e.Message.ReplaceLineEndings(" ")}");
             return 1;
+        }
+    }
+
+    /// <summary>For a soname the loader found, the file it mapped (from /proc/self/maps), e.g. " (/usr/lib/.../libnvrtc.so.11.8.89)".</summary>
+    private static string MappedFile(string loadedFrom)
+    {
+        if (loadedFrom.Contains('/')) return "";
+        var stem = loadedFrom.Split(".so")[0] + ".so";
+        try
+        {
+            var path = File.ReadLines("/proc/self/maps")
+                .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "")
+                .FirstOrDefault(f => f.StartsWith('/') && Path.GetFileName(f).StartsWith(stem, StringComparison.Ordinal));
+            return path == null ? "" : $" ({path})";
+        }
+        catch (IOException)
+        {
+            return "";
         }
     }
 

@@ -83,8 +83,17 @@ public sealed unsafe class CudaBackend : IBackend
         get
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _blas ??= new CudaBlas(_context, Stream);
+            lock (_modules) return _blas ??= new CudaBlas(_context, Stream);
         }
+    }
+
+    /// <summary>Free and total device memory in bytes (cuMemGetInfo_v2; the arena's cached chunks count as used).</summary>
+    public (ulong Free, ulong Total) MemoryInfo()
+    {
+        MakeCurrent();
+        nuint free, total;
+        CudaException.ThrowIfFailed(CudaDriver.cuMemGetInfo_v2(&free, &total), "cuMemGetInfo_v2");
+        return (free, total);
     }
 
     public DeviceBuffer Allocate(long length)
@@ -210,21 +219,23 @@ public sealed unsafe class CudaBackend : IBackend
     }
 
     /// <summary>Kernel <paramref name="kernelName"/> of embedded file <paramref name="cuFile"/>, compiled (once) for <see cref="Target"/>.</summary>
-    public CudaFunction GetFunction(string cuFile, string kernelName)
+    public CudaFunction GetFunction(string cuFile, string kernelName) => GetModule(cuFile).GetFunction(kernelName);
+
+    /// <summary>Embedded kernel file <paramref name="cuFile"/> (e.g. "optim.cu") compiled for <see cref="Target"/> and loaded, once.</summary>
+    public CudaModule GetModule(string cuFile)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(cuFile);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        CudaModule? module;
         lock (_modules)
         {
-            if (!_modules.TryGetValue(cuFile, out module))
+            if (!_modules.TryGetValue(cuFile, out var module))
             {
                 MakeCurrent();
                 module = new CudaModule(_compiler.Compile(cuFile, Target));
                 _modules.Add(cuFile, module);
             }
+            return module;
         }
-        return module.GetFunction(kernelName);
     }
 
     /// <summary>Launches on this backend's stream; <paramref name="args"/> as in <see cref="KernelLauncher"/>.</summary>
@@ -243,7 +254,7 @@ public sealed unsafe class CudaBackend : IBackend
         if (_disposed) return;
         _disposed = true;
         // Best effort: a failed context (e.g. after a kernel fault) must not stop the rest being released.
-        Try(MakeCurrent);
+        Try(_context.MakeCurrent);
         Try(_stream.Synchronize);
         Try(() => _blas?.Dispose());
         foreach (var m in _modules.Values) Try(m.Dispose);

@@ -12,12 +12,15 @@ public sealed class PrimaryContextHandle : SafeHandle
         Device = device;
     }
 
+    /// <summary>The CUdevice (from cuDeviceGet) whose primary context this is.</summary>
     public int Device { get; }
     public override bool IsInvalid => handle == 0;
 
-    /// <summary>Retains the device's primary context (the one the CUDA runtime and PyTorch share).</summary>
-    public static unsafe PrimaryContextHandle Retain(int device)
+    /// <summary>Retains the primary context (the one the CUDA runtime, cuBLAS and PyTorch share) of device <paramref name="ordinal"/>.</summary>
+    public static unsafe PrimaryContextHandle Retain(int ordinal)
     {
+        int device;
+        CudaException.ThrowIfFailed(CudaDriver.cuDeviceGet(&device, ordinal), "cuDeviceGet");
         nint ctx;
         CudaException.ThrowIfFailed(CudaDriver.cuDevicePrimaryCtxRetain(&ctx, device), "cuDevicePrimaryCtxRetain");
         return new PrimaryContextHandle(ctx, device);

@@ -1,4 +1,5 @@
 using LearnedOpt.Backends;
+using LearnedOpt.Optimizers.Hrnn;
 
 namespace LearnedOpt.Optimizers;
 
@@ -9,7 +10,12 @@ public static class OptimizerFactory
     public static Optimizer Create(OptimizerKind kind, IBackend backend, IReadOnlyList<TensorSpec> tensors, HyperParameters hyperParameters, string? weightsPath = null)
     {
         if (kind == OptimizerKind.Hrnn)
-            throw new NotSupportedException("The hrnn optimizer is not available in this build.");
+        {
+            // The HRNN has no hand-set hyperparameters: everything comes from its weight file.
+            if (string.IsNullOrEmpty(weightsPath))
+                throw new ArgumentException("The hrnn optimizer needs a weight file (--weights W.safetensors; create one with 'lopt hrnn init').", "weights");
+            return new HrnnOptimizer(backend, tensors, HrnnWeights.Load(weightsPath));
+        }
         if (weightsPath != null)
             throw new ArgumentException($"--weights is only used by learned optimizers, not by {OptimizerNames.Name(kind)}.", "weights");
         return new HandDesignedOptimizer(kind, backend, tensors, hyperParameters);

@@ -19,6 +19,11 @@ public static class CudaTestEnvironment
     public static bool HasDevice => Device.Value.Ok;
     public static string Reason => Device.Value.Why;
 
+    /// <summary>True in the child process that runs the GPU tier on the emulated driver (see EmulatedDriverTests).</summary>
+    public static bool IsEmulated => Environment.GetEnvironmentVariable(EmulatedVariable) == "1";
+
+    public const string EmulatedVariable = "LOPT_TEST_EMULATED_CUDA";
+
     public static bool HasNvrtc => Compiler.Value.Ok;
     public static string NvrtcReason => Compiler.Value.Why;
 

@@ -1,0 +1,105 @@
+using LearnedOpt.Randomness;
+
+namespace LearnedOpt.MetaTraining.Estimators;
+
+/// <summary>
+/// Persistent evolution strategies (meta-training.md §3.2): persistent ± states per slot, each
+/// truncation run with φ ± εᵢ (fresh εᵢ, same data for both), and the accumulated perturbation
+/// ξᵢ = Σ ε since the episode began weighting the loss difference:
+/// ĝ = (1/N) Σᵢ ξᵢ · (Σₜ Δᵢₜ / Dᵢ)/(2σ²). Because truncations end at episode ends, every step of a
+/// truncation, the episode's last included, belongs to the episode ξ covers (decision 6). Unbiased
+/// for the smoothed whole-episode objective; ξ restarts from 0 with every episode.
+/// </summary>
+public sealed class PesEstimator : IMetaGradientEstimator
+{
+    private readonly IUnrollEnvironment _env;
+    private readonly double _sigma;
+    private readonly Rng _rng;
+    private readonly InnerState?[] _plus, _minus;
+    private readonly float[]?[] _xi;
+    private readonly int _threads;
+
+    public PesEstimator(IUnrollEnvironment env, double sigma, ulong seed, int threads = 1)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        Perturbation.CheckSigma(sigma);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        _env = env;
+        _sigma = sigma;
+        _rng = new Rng(seed).Fork("pes");
+        _plus = new InnerState?[env.Slots];
+        _minus = new InnerState?[env.Slots];
+        _xi = new float[]?[env.Slots];
+        _threads = threads;
+    }
+
+    public string Name => "pes";
+
+    public MetaGradientEstimate Estimate(float[] phi)
+    {
+        ArgumentNullException.ThrowIfNull(phi);
+        if (phi.Length != _env.MetaParameterCount) throw new ArgumentException($"phi has {phi.Length} values, expected {_env.MetaParameterCount}.", nameof(phi));
+        var plan = _env.NextTruncations();
+        int n = _env.Slots;
+        var eps = new float[n][];
+        for (int i = 0; i < n; i++)
+        {
+            if (plan[i].StartsEpisode || _plus[i] == null)
+            {
+                _plus[i] = _env.InitialState(i);
+                _minus[i] = _plus[i]!.Clone();
+                _xi[i] = new float[phi.Length];
+            }
+            eps[i] = Perturbation.Draw(_rng, phi.Length, _sigma);
+        }
+        var lp = new double[n][];
+        var lm = new double[n][];
+        Parallel.For(0, 2 * n, new ParallelOptions { MaxDegreeOfParallelism = _threads }, j =>
+        {
+            int i = j / 2;
+            if (j % 2 == 0) lp[i] = _env.Unroll(i, _plus[i]!, Perturbation.Offset(phi, eps[i], +1), plan[i]);
+            else lm[i] = _env.Unroll(i, _minus[i]!, Perturbation.Offset(phi, eps[i], -1), plan[i]);
+        });
+        var g = new double[phi.Length];
+        double loss = 0;
+        long steps = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var xi = _xi[i]!;
+            for (int k = 0; k < xi.Length; k++) xi[k] += eps[i][k];
+            double delta = Perturbation.StepMean(lp[i]) - Perturbation.StepMean(lm[i]);
+            if (double.IsFinite(delta))
+            {
+                double c = delta / (2 * _sigma * _sigma * n);
+                for (int k = 0; k < g.Length; k++) g[k] += c * xi[k];
+            }
+            loss += 0.5 * (MetaObjective.Mean(lp[i]) + MetaObjective.Mean(lm[i])) / n;
+            steps += 2L * plan[i].Steps;
+        }
+        return new MetaGradientEstimate(Array.ConvertAll(g, v => (float)v), loss, steps);
+    }
+
+    public void Save(StateBag bag, string prefix)
+    {
+        bag.SetULongs($"{prefix}rng", _rng.SaveState());
+        for (int i = 0; i < _plus.Length; i++)
+        {
+            EsEstimator.SaveState(bag, $"{prefix}slot{i}/plus/", _plus[i]);
+            EsEstimator.SaveState(bag, $"{prefix}slot{i}/minus/", _minus[i]);
+            if (_xi[i] is { } xi) bag.SetFloats($"{prefix}slot{i}/xi", xi);
+        }
+    }
+
+    public void Load(StateBag bag, string prefix)
+    {
+        _rng.LoadState(bag.GetULongs($"{prefix}rng", 6));
+        for (int i = 0; i < _plus.Length; i++)
+        {
+            _plus[i] = EsEstimator.LoadState(bag, $"{prefix}slot{i}/plus/");
+            _minus[i] = EsEstimator.LoadState(bag, $"{prefix}slot{i}/minus/");
+            _xi[i] = bag.Contains($"{prefix}slot{i}/xi") ? bag.GetFloats($"{prefix}slot{i}/xi", _env.MetaParameterCount) : null;
+            if ((_plus[i] == null) != (_minus[i] == null) || (_plus[i] == null) != (_xi[i] == null))
+                throw new InvalidDataException($"{bag.Source}: PES slot {i} is incomplete (needs plus, minus and xi together).");
+        }
+    }
+}

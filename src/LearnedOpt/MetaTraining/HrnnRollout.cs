@@ -1,0 +1,110 @@
+using LearnedOpt.Backends;
+using LearnedOpt.IO;
+using LearnedOpt.Optimizers.Hrnn;
+using LearnedOpt.Randomness;
+using LearnedOpt.Tasks.Synthetic;
+
+namespace LearnedOpt.MetaTraining;
+
+/// <summary>
+/// A forward unroll of the production HRNN step (HrnnOptimizer on the CPU backend) on one synthetic
+/// problem: float32 parameters as the optimizer holds them, the task's float64 math on their widened
+/// values, the minibatch/noise stream of step t = Rng(dataSeed).Fork(t) (so ± trajectories see the
+/// same data). The carried state is [θ | optimizer state (export order)].
+/// </summary>
+public static class HrnnRollout
+{
+    /// <summary>A fresh episode state: θ₀ from <paramref name="initSeed"/>, optimizer state to be reset.</summary>
+    public static InnerState Initial(FlatTask task, ulong initSeed)
+    {
+        var x = new double[task.Size];
+        task.SampleInitial(new Rng(initSeed), x);
+        return new InnerState(Array.ConvertAll(x, v => (float)v), fresh: true);
+    }
+
+    /// <summary>Full-data loss at a state's θ (as float32, widened).</summary>
+    public static double Loss(FlatTask task, InnerState state)
+    {
+        var x = new double[task.Size];
+        for (int i = 0; i < x.Length; i++) x[i] = state.Values[i];
+        return task.Value(x, Span<double>.Empty);
+    }
+
+    /// <summary>Runs <paramref name="steps"/> steps from <paramref name="state"/> (updated); returns steps + 1 point losses.</summary>
+    public static double[] Run(IBackend backend, FlatTask task, HrnnWeights weights, InnerState state, ulong dataSeed, long startStep, int steps,
+                               double initialLoss, double cap)
+    {
+        var specs = task.Parameters;
+        int size = task.Size;
+        using var opt = new HrnnOptimizer(backend, specs, weights);
+        var theta = new float[specs.Count][];
+        var grads = new float[specs.Count][];
+        int offset = 0;
+        for (int t = 0; t < specs.Count; t++)
+        {
+            int n = (int)specs[t].Length;
+            theta[t] = state.Values.AsSpan(offset, n).ToArray();
+            grads[t] = new float[n];
+            offset += n;
+        }
+        if (!state.Fresh) Import(opt, state.Values.AsSpan(size));
+
+        var x = new double[size];
+        var g = new double[size];
+        var points = new double[steps + 1];
+        Widen(theta, x);
+        points[0] = MetaObjective.PointLoss(task.Value(x, Span<double>.Empty), initialLoss, cap);
+        var data = new Rng(dataSeed);
+        for (int k = 0; k < steps; k++)
+        {
+            long step = startStep + k;
+            task.TrainingValue(x, g, data.Fork(step), step);
+            offset = 0;
+            for (int t = 0; t < grads.Length; t++)
+            {
+                var gt = grads[t];
+                for (int j = 0; j < gt.Length; j++) gt[j] = (float)g[offset + j];
+                offset += gt.Length;
+            }
+            opt.Step(theta, grads);
+            Widen(theta, x);
+            points[k + 1] = MetaObjective.PointLoss(task.Value(x, Span<double>.Empty), initialLoss, cap);
+        }
+
+        var exported = opt.ExportState();
+        var values = new float[size + exported.Sum(e => (int)e.ElementCount)];
+        offset = 0;
+        foreach (var t in theta) { t.CopyTo(values, offset); offset += t.Length; }
+        foreach (var e in exported) { var f = e.ToFloats(); f.CopyTo(values, offset); offset += f.Length; }
+        state.Values = values;
+        state.Fresh = false;
+        return points;
+    }
+
+    private static void Widen(float[][] theta, double[] x)
+    {
+        int offset = 0;
+        foreach (var t in theta)
+        {
+            for (int j = 0; j < t.Length; j++) x[offset + j] = t[j];
+            offset += t.Length;
+        }
+    }
+
+    // The flat optimizer part back into named tensors, using a fresh export as the template of names and shapes.
+    private static void Import(HrnnOptimizer opt, ReadOnlySpan<float> flat)
+    {
+        var template = opt.ExportState();
+        long total = template.Sum(t => t.ElementCount);
+        if (flat.Length != total) throw new InvalidDataException($"inner state: optimizer part has {flat.Length} values, expected {total}.");
+        var list = new List<SafeTensor>(template.Count);
+        int offset = 0;
+        foreach (var t in template)
+        {
+            int n = (int)t.ElementCount;
+            list.Add(SafeTensor.FromFloats(t.Name, t.Shape, flat.Slice(offset, n)));
+            offset += n;
+        }
+        opt.ImportState(new SafeTensorsFile.Document(list, new Dictionary<string, string>()), "inner state");
+    }
+}

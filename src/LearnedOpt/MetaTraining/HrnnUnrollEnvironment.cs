@@ -1,0 +1,112 @@
+using LearnedOpt.Backends;
+using LearnedOpt.Randomness;
+using LearnedOpt.Tasks.Synthetic;
+
+namespace LearnedOpt.MetaTraining;
+
+/// <summary>
+/// The production environment: slots of synthetic ensemble problems unrolled by the HRNN. Each
+/// episode draws a problem, a length (min + Exp(mean), capped) and seeds for θ₀ and the data; θ and
+/// the optimizer state are reset together at episode start (decision 5). Truncation lengths are
+/// drawn the same way and cut at the episode end. F_init is the full loss at θ₀.
+/// </summary>
+public sealed class HrnnUnrollEnvironment : IUnrollEnvironment
+{
+    private readonly MetaTrainingConfig _config;
+    private readonly EnsembleSampler _sampler;
+    private readonly HrnnParameterVector _vector;
+    private readonly IBackend _backend;
+    private readonly Rng _rng;
+    private readonly Slot[] _slots;
+
+    private sealed class Slot
+    {
+        public int Entry = -1;
+        public ulong InstanceSeed, EpisodeSeed;
+        public long Length, Step;
+        public double InitialLoss;
+        public FlatTask? Task;
+        public long Episodes;
+    }
+
+    public HrnnUnrollEnvironment(MetaTrainingConfig config, EnsembleSampler sampler, HrnnParameterVector vector, IBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        _config = config;
+        _sampler = sampler ?? throw new ArgumentNullException(nameof(sampler));
+        _vector = vector ?? throw new ArgumentNullException(nameof(vector));
+        _backend = backend ?? throw new ArgumentNullException(nameof(backend));
+        _rng = new Rng(config.Seed).Fork("environment");
+        _slots = Enumerable.Range(0, config.Slots).Select(_ => new Slot()).ToArray();
+    }
+
+    public int Slots => _slots.Length;
+    public int MetaParameterCount => _vector.Length;
+
+    /// <summary>Episodes started so far over all slots.</summary>
+    public long EpisodesStarted => _slots.Sum(s => s.Episodes);
+
+    public Truncation[] NextTruncations()
+    {
+        var plan = new Truncation[_slots.Length];
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            var s = _slots[i];
+            bool starts = s.Task == null || s.Step >= s.Length;
+            if (starts)
+            {
+                (s.Entry, s.InstanceSeed) = _sampler.Draw(_rng);
+                s.EpisodeSeed = _rng.NextUInt64();
+                s.Length = Draw(_config.EpisodeMinSteps, _config.EpisodeMeanExtraSteps, _config.EpisodeMaxSteps);
+                s.Step = 0;
+                s.Task = _sampler.Build(s.Entry, s.InstanceSeed);
+                s.InitialLoss = HrnnRollout.Loss(s.Task, InitialState(i));
+                s.Episodes++;
+            }
+            int k = (int)Math.Min(Draw(_config.TruncationMinSteps, _config.TruncationMeanExtraSteps, _config.TruncationMaxSteps), s.Length - s.Step);
+            plan[i] = new Truncation(k, s.Step, starts, s.Step + k == s.Length);
+            s.Step += k;
+        }
+        return plan;
+    }
+
+    public InnerState InitialState(int slot) => HrnnRollout.Initial(Task(slot), new Rng(_slots[slot].EpisodeSeed).Fork("init").Seed);
+
+    public double[] Unroll(int slot, InnerState state, float[] phi, Truncation truncation)
+    {
+        var s = _slots[slot];
+        return HrnnRollout.Run(_backend, Task(slot), _vector.ToWeights(phi), state, new Rng(s.EpisodeSeed).Fork("data").Seed,
+                               truncation.StartStep, truncation.Steps, s.InitialLoss, _config.MaxPointLoss);
+    }
+
+    public void Save(StateBag bag, string prefix)
+    {
+        bag.SetULongs($"{prefix}rng", _rng.SaveState());
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            var s = _slots[i];
+            bag.SetLongs($"{prefix}slot{i}/ints", [s.Entry, s.Length, s.Step, s.Episodes]);
+            bag.SetULongs($"{prefix}slot{i}/seeds", [s.InstanceSeed, s.EpisodeSeed]);
+            bag.SetDoubles($"{prefix}slot{i}/initialLoss", [s.InitialLoss]);
+        }
+    }
+
+    public void Load(StateBag bag, string prefix)
+    {
+        _rng.LoadState(bag.GetULongs($"{prefix}rng", 6));
+        for (int i = 0; i < _slots.Length; i++)
+        {
+            var s = _slots[i];
+            var ints = bag.GetLongs($"{prefix}slot{i}/ints", 4);
+            var seeds = bag.GetULongs($"{prefix}slot{i}/seeds", 2);
+            (s.Entry, s.Length, s.Step, s.Episodes) = ((int)ints[0], ints[1], ints[2], ints[3]);
+            (s.InstanceSeed, s.EpisodeSeed) = (seeds[0], seeds[1]);
+            s.InitialLoss = bag.GetDoubles($"{prefix}slot{i}/initialLoss", 1)[0];
+            s.Task = s.Entry < 0 ? null : _sampler.Build(s.Entry, s.InstanceSeed);
+        }
+    }
+
+    private FlatTask Task(int slot) => _slots[slot].Task ?? throw new InvalidOperationException($"Slot {slot} has no episode yet; call NextTruncations first.");
+
+    private long Draw(int min, double meanExtra, int max) => Math.Min(max, min + (long)Math.Round(_rng.Exponential(meanExtra)));
+}

@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using LearnedOpt.Backends;
+using LearnedOpt.IO;
+using LearnedOpt.MetaTraining.Estimators;
+using LearnedOpt.Optimizers.Hrnn;
+
+namespace LearnedOpt.MetaTraining;
+
+/// <summary>
+/// The meta-training loop: each meta-iteration asks the estimator for ∇φ over <c>slots</c> problems
+/// (one truncation each), cleans it (<see cref="GradientHygiene"/>) and applies one meta-optimizer
+/// step. Every <c>validateEvery</c> iterations φ is scored on the in-distribution validation set and
+/// the best so far is written to best.safetensors; every <c>checkpointEvery</c> iterations the whole
+/// state (φ, meta-optimizer, estimator trajectories, environment bookkeeping, RNGs) is checkpointed,
+/// so a resumed run continues bit-identically on CPU. Output directory:
+/// config.json, metrics.jsonl, checkpoints/, weights.safetensors (last φ), best.safetensors.
+/// </summary>
+public sealed class MetaTrainer
+{
+    public const string ConfigFile = "config.json", MetricsFile = "metrics.jsonl", FinalWeightsFile = "weights.safetensors", BestWeightsFile = "best.safetensors";
+
+    private readonly IBackend _backend;
+    private readonly HrnnUnrollEnvironment _env;
+    private readonly IMetaGradientEstimator _estimator;
+    private readonly MetaOptimizer _metaOptimizer;
+    private readonly ValidationSet _validation;
+    private readonly CheckpointStore _checkpoints;
+    private long _innerSteps;
+    private double _bestScore = double.PositiveInfinity;
+    private long _bestIteration = -1;
+
+    public MetaTrainer(MetaTrainingConfig config, string outputDirectory, IBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
+        config.Validate();
+        Config = config;
+        OutputDirectory = outputDirectory;
+        _backend = backend ?? throw new ArgumentNullException(nameof(backend));
+        Vector = new HrnnParameterVector(config.H1, config.H2);
+        var sampler = new EnsembleSampler(config.Ensemble, config.MaxParameters);
+        _env = new HrnnUnrollEnvironment(config, sampler, Vector, backend);
+        _estimator = config.Estimator switch
+        {
+            "pes" => new PesEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
+            "es" => new EsEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
+            _ => throw new NotSupportedException($"estimator '{config.Estimator}': exact TBPTT meta-gradients come from the metagrad branch, which this build does not include yet; use pes or es."),
+        };
+        _metaOptimizer = MetaOptimizer.Create(config.MetaOptimizer, Vector.Length, config.MetaLearningRate);
+        _validation = new ValidationSet(sampler, config.Seed, config.ValidationProblems, config.ValidationSteps, config.MaxPointLoss);
+        _checkpoints = new CheckpointStore(Path.Combine(outputDirectory, "checkpoints"), config.KeepCheckpoints);
+        Phi = Vector.Flatten(HrnnWeightInit.Create(config.InitSeed, config.H1, config.H2));
+        TrainingProblems = sampler.Entries.Count;
+    }
+
+    public MetaTrainingConfig Config { get; }
+    public string OutputDirectory { get; }
+    public HrnnParameterVector Vector { get; }
+    public float[] Phi { get; }
+    public long Iteration { get; private set; }
+    public int TrainingProblems { get; }
+    public double BestValidation => _bestScore;
+
+    /// <summary>Called after every meta-iteration (progress display).</summary>
+    public Action<MetaIterationReport>? OnIteration { get; set; }
+
+    /// <summary>Messages: checkpoints written, rejected, resumed from.</summary>
+    public Action<string>? Log { get; set; }
+
+    public HrnnWeights Weights => Vector.ToWeights(Phi);
+
+    /// <summary>
+    /// Loads the newest checkpoint that verifies (older ones are tried when a newer one is corrupt,
+    /// truncated or inconsistent) and cuts metrics.jsonl back to it. False when none is usable.
+    /// </summary>
+    public bool Resume()
+    {
+        foreach (var it in _checkpoints.Iterations())
+        {
+            try
+            {
+                var loaded = CheckpointStore.Load(_checkpoints.PathFor(it));
+                if (loaded.Metadata.TryGetValue("config", out var cfg) && cfg != Config.ToJson())
+                    throw new InvalidDataException($"checkpoint {loaded.Path} rejected: it was written with another config than {ConfigFile}.");
+                Apply(loaded.State);
+                Iteration = loaded.Iteration;
+                TrimMetrics(Iteration);
+                Log?.Invoke($"resumed from {loaded.Path} (meta-iteration {Iteration})");
+                return true;
+            }
+            catch (InvalidDataException e)
+            {
+                Log?.Invoke(e.Message);
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Runs until <c>metaIterations</c> (or cancellation, after a completed iteration).</summary>
+    public void Run(CancellationToken cancel = default)
+    {
+        Directory.CreateDirectory(OutputDirectory);
+        var metricsPath = Path.Combine(OutputDirectory, MetricsFile);
+        if (Iteration == 0)
+        {
+            File.WriteAllText(metricsPath, "");
+            double v0 = Validate();
+            AppendMetric(metricsPath, new MetaIterationReport(0, Config.MetaIterations, double.NaN, double.NaN, 0, double.NaN, 0, v0, true));
+        }
+        var clock = Stopwatch.StartNew();
+        long stepsAtStart = _innerSteps;
+        while (Iteration < Config.MetaIterations && !cancel.IsCancellationRequested)
+        {
+            var est = _estimator.Estimate(Phi);
+            var g = est.Gradient;
+            double norm = GradientHygiene.Apply(g, Config.ClipValue, Config.ClipGlobalNorm);
+            _metaOptimizer.Step(Phi, g);
+            _innerSteps += est.InnerSteps;
+            Iteration++;
+
+            double? validation = null;
+            bool best = false;
+            if (Iteration % Config.ValidateEvery == 0 || Iteration == Config.MetaIterations)
+            {
+                double before = _bestScore;
+                validation = Validate();
+                best = _bestScore < before;
+            }
+            double elapsed = clock.Elapsed.TotalSeconds;
+            var report = new MetaIterationReport(Iteration, Config.MetaIterations, est.MetaLoss, norm, _innerSteps,
+                (_innerSteps - stepsAtStart) / Math.Max(elapsed, 1e-9), elapsed, validation, best);
+            AppendMetric(metricsPath, report);
+            if (Iteration % Config.CheckpointEvery == 0 || Iteration == Config.MetaIterations) Checkpoint();
+            OnIteration?.Invoke(report);
+        }
+        SafeTensorsFile.Write(Path.Combine(OutputDirectory, FinalWeightsFile), Weights.ToTensors(), Metadata(Iteration));
+        if (!File.Exists(Path.Combine(OutputDirectory, BestWeightsFile)))
+            SafeTensorsFile.Write(Path.Combine(OutputDirectory, BestWeightsFile), Weights.ToTensors(), Metadata(Iteration));
+    }
+
+    /// <summary>Validation score of the current φ; writes best.safetensors when it is the best so far.</summary>
+    public double Validate()
+    {
+        if (_validation.Count == 0) return double.NaN;
+        double score = _validation.Score(_backend, Weights, Config.EffectiveThreads);
+        if (score < _bestScore)
+        {
+            _bestScore = score;
+            _bestIteration = Iteration;
+            var meta = new Dictionary<string, string>(Metadata(Iteration)) { ["validation"] = score.ToString("R", CultureInfo.InvariantCulture) };
+            SafeTensorsFile.Write(Path.Combine(OutputDirectory, BestWeightsFile), Weights.ToTensors(), meta);
+        }
+        return score;
+    }
+
+    public string Checkpoint()
+    {
+        var bag = new StateBag();
+        bag.SetFloats("phi", Phi);
+        _metaOptimizer.Save(bag, "meta/");
+        _estimator.Save(bag, "estimator/");
+        _env.Save(bag, "environment/");
+        bag.SetLongs("loop/counters", [_innerSteps, _bestIteration]);
+        bag.SetDoubles("loop/best", [_bestScore]);
+        var path = _checkpoints.Save(Iteration, bag, new Dictionary<string, string> { ["config"] = Config.ToJson(), ["estimator"] = _estimator.Name });
+        Log?.Invoke($"checkpoint {path}");
+        return path;
+    }
+
+    private void Apply(StateBag bag)
+    {
+        var phi = bag.GetFloats("phi", Phi.Length);
+        int bad = Array.FindIndex(phi, v => !float.IsFinite(v));
+        if (bad >= 0) throw new InvalidDataException($"{bag.Source}: phi holds a non-finite value at index {bad}.");
+        _metaOptimizer.Load(bag, "meta/");
+        _estimator.Load(bag, "estimator/");
+        _env.Load(bag, "environment/");
+        var counters = bag.GetLongs("loop/counters", 2);
+        (_innerSteps, _bestIteration) = (counters[0], counters[1]);
+        _bestScore = bag.GetDoubles("loop/best", 1)[0];
+        phi.CopyTo(Phi, 0);
+    }
+
+    private IReadOnlyDictionary<string, string> Metadata(long iteration) => new Dictionary<string, string>(HrnnWeights.FileMetadata)
+    {
+        ["meta_iteration"] = iteration.ToString(CultureInfo.InvariantCulture),
+        ["estimator"] = Config.Estimator,
+        ["seed"] = Config.Seed.ToString(CultureInfo.InvariantCulture),
+    };
+
+    private static void AppendMetric(string path, MetaIterationReport r)
+    {
+        using var s = new MemoryStream();
+        using (var w = new Utf8JsonWriter(s))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("iteration", r.Iteration);
+            Num(w, "metaLoss", r.MetaLoss);
+            Num(w, "gradNorm", r.GradientNorm);
+            w.WriteNumber("innerSteps", r.InnerSteps);
+            Num(w, "innerStepsPerSecond", r.InnerStepsPerSecond);
+            Num(w, "elapsedSeconds", r.ElapsedSeconds);
+            if (r.Validation is { } v) { Num(w, "validation", v); w.WriteBoolean("best", r.IsBest); }
+            w.WriteEndObject();
+        }
+        File.AppendAllText(path, System.Text.Encoding.UTF8.GetString(s.ToArray()) + "\n");
+    }
+
+    private static void Num(Utf8JsonWriter w, string name, double v)
+    {
+        if (double.IsFinite(v)) w.WriteNumber(name, v);
+        else w.WriteNull(name);
+    }
+
+    // Lines after the checkpoint's iteration were written by the interrupted run; the resumed run writes them again.
+    private void TrimMetrics(long iteration)
+    {
+        var path = Path.Combine(OutputDirectory, MetricsFile);
+        if (!File.Exists(path)) return;
+        var keep = File.ReadAllLines(path).Where(line =>
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                return doc.RootElement.GetProperty("iteration").GetInt64() <= iteration;
+            }
+            catch (JsonException)
+            {
+                return false; // a line cut by the kill
+            }
+        });
+        File.WriteAllLines(path, keep);
+    }
+
+    /// <summary>Reads metrics.jsonl back: (iteration, meta-loss, validation) per line.</summary>
+    public static IReadOnlyList<(long Iteration, double MetaLoss, double Validation)> ReadMetrics(string path)
+    {
+        var list = new List<(long, double, double)>();
+        foreach (var line in File.ReadLines(path))
+        {
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            using var doc = JsonDocument.Parse(line);
+            var r = doc.RootElement;
+            double Get(string n) => r.TryGetProperty(n, out var e) && e.ValueKind == JsonValueKind.Number ? e.GetDouble() : double.NaN;
+            list.Add((r.GetProperty("iteration").GetInt64(), Get("metaLoss"), Get("validation")));
+        }
+        return list;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace LearnedOpt.MetaTraining;
+
+/// <summary>
+/// Every setting of a meta-training run (docs/meta-training.md lists the keys). <see cref="Default"/>
+/// is the embedded default: sized to give a visibly better optimizer on two CPU cores in about ten
+/// minutes; a GPU or longer run changes only the numbers here (slots, iterations, maxParameters).
+/// JSON is camelCase; unknown keys are rejected so a typo cannot silently fall back to a default.
+/// </summary>
+public sealed record MetaTrainingConfig
+{
+    /// <summary>pes | es | tbptt.</summary>
+    public string Estimator { get; set; } = "pes";
+    public ulong Seed { get; set; } = 1;
+    /// <summary>Ensemble variant of the synthetic catalog (decision 1: "default" has no neural networks).</summary>
+    public string Ensemble { get; set; } = "default";
+    /// <summary>Entries with more parameters are left out of sampling (CPU budget; raise on a GPU).</summary>
+    public int MaxParameters { get; set; } = 64;
+    /// <summary>Inner problems in flight per meta-iteration (each its own episode).</summary>
+    public int Slots { get; set; } = 16;
+    public int MetaIterations { get; set; } = 2000;
+    /// <summary>Episode length = min + round(Exp(meanExtra)), at most max (meta-training-notes.md).</summary>
+    public int EpisodeMinSteps { get; set; } = 100;
+    public double EpisodeMeanExtraSteps { get; set; } = 100;
+    public int EpisodeMaxSteps { get; set; } = 400;
+    /// <summary>Truncation length = min + round(Exp(meanExtra)), at most max, cut at the episode end.</summary>
+    public int TruncationMinSteps { get; set; } = 20;
+    public double TruncationMeanExtraSteps { get; set; } = 20;
+    public int TruncationMaxSteps { get; set; } = 80;
+    /// <summary>ES/PES perturbation scale σ.</summary>
+    public double Sigma { get; set; } = 0.01;
+    /// <summary>Cap of one point's log meta-loss (NaN/∞ count as the cap).</summary>
+    public double MaxPointLoss { get; set; } = 5;
+    /// <summary>adam (decision 7) | rmsprop-reference (lr 1e-6, accumulator init 1).</summary>
+    public string MetaOptimizer { get; set; } = "adam";
+    public double MetaLearningRate { get; set; } = 3e-3;
+    public double ClipValue { get; set; } = 1e4;
+    public double ClipGlobalNorm { get; set; } = 1.0;
+    /// <summary>HRNN sizes H1, H2 (H0 is 10) and the seed of the initial weights.</summary>
+    public int H1 { get; set; } = 20;
+    public int H2 { get; set; } = 20;
+    public ulong InitSeed { get; set; } = 0;
+    /// <summary>Validation: problems of the training families on fresh seeds, steps each, every N meta-iterations.</summary>
+    public int ValidationProblems { get; set; } = 24;
+    public int ValidationSteps { get; set; } = 200;
+    public int ValidateEvery { get; set; } = 50;
+    public int CheckpointEvery { get; set; } = 25;
+    public int KeepCheckpoints { get; set; } = 3;
+    /// <summary>Managed threads unrolling trajectories in parallel; 0 = processor count.</summary>
+    public int Threads { get; set; } = 0;
+
+    public static MetaTrainingConfig Default => new();
+
+    public string ToJson() => JsonSerializer.Serialize(this, MetaTrainingConfigJson.Default.MetaTrainingConfig);
+
+    public static MetaTrainingConfig FromJson(string json, string source)
+    {
+        MetaTrainingConfig? c;
+        try
+        {
+            c = JsonSerializer.Deserialize(json, MetaTrainingConfigJson.Default.MetaTrainingConfig);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}");
+        }
+        if (c == null) throw new InvalidDataException($"{source}: the config is empty (null).");
+        c.Validate(source);
+        return c;
+    }
+
+    public static MetaTrainingConfig Load(string path) => FromJson(File.ReadAllText(path), path);
+
+    [JsonIgnore]
+    public int EffectiveThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+
+    /// <summary>Checks every key's range; the message names the key and the value.</summary>
+    public void Validate(string source = "config")
+    {
+        void Fail(string key, object value, string rule) => throw new ArgumentException($"{source}: {key} = {value}: {rule}.", key);
+        if (Estimator is not ("pes" or "es" or "tbptt")) Fail("estimator", Estimator, "must be pes, es or tbptt");
+        if (MetaOptimizer is not ("adam" or "rmsprop-reference")) Fail("metaOptimizer", MetaOptimizer, "must be adam or rmsprop-reference");
+        if (MaxParameters < 1) Fail("maxParameters", MaxParameters, "must be >= 1");
+        if (Slots < 1) Fail("slots", Slots, "must be >= 1");
+        if (MetaIterations < 0) Fail("metaIterations", MetaIterations, "must be >= 0");
+        if (EpisodeMinSteps < 1) Fail("episodeMinSteps", EpisodeMinSteps, "must be >= 1");
+        if (EpisodeMaxSteps < EpisodeMinSteps) Fail("episodeMaxSteps", EpisodeMaxSteps, "must be >= episodeMinSteps");
+        if (!(EpisodeMeanExtraSteps >= 0) || !double.IsFinite(EpisodeMeanExtraSteps)) Fail("episodeMeanExtraSteps", EpisodeMeanExtraSteps, "must be finite and >= 0");
+        if (TruncationMinSteps < 1) Fail("truncationMinSteps", TruncationMinSteps, "must be >= 1");
+        if (TruncationMaxSteps < TruncationMinSteps) Fail("truncationMaxSteps", TruncationMaxSteps, "must be >= truncationMinSteps");
+        if (!(TruncationMeanExtraSteps >= 0) || !double.IsFinite(TruncationMeanExtraSteps)) Fail("truncationMeanExtraSteps", TruncationMeanExtraSteps, "must be finite and >= 0");
+        if (!(Sigma > 0) || !double.IsFinite(Sigma)) Fail("sigma", Sigma, "must be finite and > 0");
+        if (!(MaxPointLoss > 0) || !double.IsFinite(MaxPointLoss)) Fail("maxPointLoss", MaxPointLoss, "must be finite and > 0");
+        if (!(MetaLearningRate > 0) || !double.IsFinite(MetaLearningRate)) Fail("metaLearningRate", MetaLearningRate, "must be finite and > 0");
+        if (!(ClipValue > 0)) Fail("clipValue", ClipValue, "must be > 0 (use a large value to disable)");
+        if (!(ClipGlobalNorm > 0)) Fail("clipGlobalNorm", ClipGlobalNorm, "must be > 0 (use a large value to disable)");
+        if (H1 < 1 || H1 > 4096) Fail("h1", H1, "must be in [1, 4096]");
+        if (H2 < 1 || H2 > 4096) Fail("h2", H2, "must be in [1, 4096]");
+        if (ValidationProblems < 0) Fail("validationProblems", ValidationProblems, "must be >= 0");
+        if (ValidationSteps < 1) Fail("validationSteps", ValidationSteps, "must be >= 1");
+        if (ValidateEvery < 1) Fail("validateEvery", ValidateEvery, "must be >= 1");
+        if (CheckpointEvery < 1) Fail("checkpointEvery", CheckpointEvery, "must be >= 1");
+        if (KeepCheckpoints < 2) Fail("keepCheckpoints", KeepCheckpoints, "must be >= 2 (a corrupt newest one falls back to the previous)");
+        if (Threads < 0) Fail("threads", Threads, "must be >= 0 (0 = processor count)");
+    }
+}

@@ -1,0 +1,233 @@
+namespace LearnedOpt.Tests.Cuda.Emulation;
+
+/// <summary>
+/// C++ source of a test double for libcuda: the driver entry points CudaBackend uses, over host
+/// memory, with the optimizer kernels run by the shared per-element math (lopt_optim.h, the same
+/// header the real kernels include). It lets the GPU-tier tests exercise our driver plumbing
+/// (argument packing, lopt_coef by value, the non-finite counter, arena, copies, streams, events)
+/// on a machine without a GPU. Device pointers are checked against live allocations, so a wrong
+/// pointer or length fails as CUDA_ERROR_ILLEGAL_ADDRESS would. It is no substitute for the GPU run.
+/// </summary>
+internal static class EmulatedDriverSource
+{
+    public const string Text = """
+        #include "lopt/lopt_optim.h"
+        #include <chrono>
+        #include <cstdint>
+        #include <cstdlib>
+        #include <cstring>
+        #include <map>
+        #include <mutex>
+        #include <set>
+        #include <string>
+
+        typedef int CUresult;
+        typedef unsigned long long CUdeviceptr;
+        enum { OK = 0, INVALID_VALUE = 1, NOT_INITIALIZED = 3, INVALID_IMAGE = 200, INVALID_HANDLE = 400, NOT_FOUND = 500, ILLEGAL_ADDRESS = 700 };
+
+        static std::mutex g_lock;
+        static bool g_init = false;
+        static std::map<uintptr_t, size_t> g_allocs;   // device allocations: base -> bytes
+        static std::set<void*> g_streams, g_events, g_modules;
+        static std::map<void*, double> g_event_ms;
+        struct Function { std::string name; };
+        static const int kDevices = 1;
+
+        static bool inside(CUdeviceptr p, size_t bytes) {
+            std::lock_guard<std::mutex> l(g_lock);
+            auto it = g_allocs.upper_bound((uintptr_t)p);
+            if (it == g_allocs.begin()) return false;
+            --it;
+            return (uintptr_t)p >= it->first && (uintptr_t)p + bytes <= it->first + it->second;
+        }
+        static bool stream_ok(void* s) { std::lock_guard<std::mutex> l(g_lock); return s == nullptr || g_streams.count(s) > 0; }
+        static double now_ms() { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count(); }
+
+        extern "C" {
+        CUresult cuInit(unsigned flags) { if (flags != 0) return INVALID_VALUE; g_init = true; return OK; }
+        CUresult cuDriverGetVersion(int* v) { *v = 12040; return OK; }
+        CUresult cuGetErrorName(CUresult e, const char** s) {
+            switch (e) { case OK: *s = "CUDA_SUCCESS"; break; case INVALID_VALUE: *s = "CUDA_ERROR_INVALID_VALUE"; break;
+                case INVALID_HANDLE: *s = "CUDA_ERROR_INVALID_HANDLE"; break; case NOT_FOUND: *s = "CUDA_ERROR_NOT_FOUND"; break;
+                case ILLEGAL_ADDRESS: *s = "CUDA_ERROR_ILLEGAL_ADDRESS"; break; case INVALID_IMAGE: *s = "CUDA_ERROR_INVALID_IMAGE"; break;
+                default: *s = "CUDA_ERROR_UNKNOWN"; }
+            return OK;
+        }
+        CUresult cuGetErrorString(CUresult e, const char** s) { *s = e == ILLEGAL_ADDRESS ? "an illegal memory access was encountered (emulated)" : "emulated driver error"; return OK; }
+
+        CUresult cuDeviceGetCount(int* n) { if (!g_init) return NOT_INITIALIZED; *n = kDevices; return OK; }
+        CUresult cuDeviceGet(int* d, int ordinal) { if (ordinal < 0 || ordinal >= kDevices) return INVALID_VALUE; *d = ordinal; return OK; }
+        CUresult cuDeviceGetName(char* name, int len, int) { strncpy(name, "LearnedOpt emulated device", (size_t)len - 1); name[len - 1] = 0; return OK; }
+        CUresult cuDeviceGetAttribute(int* v, int attr, int) {
+            switch (attr) {
+                case 1: *v = 1024; break; case 10: *v = 32; break; case 13: *v = 1980000; break; case 16: *v = 4; break;
+                case 36: *v = 2619000; break; case 37: *v = 5120; break; case 38: *v = 50 << 20; break; case 39: *v = 2048; break;
+                // LOPT_EMULATED_CC_MAJOR lets a test pose as a GPU newer than NVRTC knows (PTX fallback).
+                case 75: *v = getenv("LOPT_EMULATED_CC_MAJOR") ? atoi(getenv("LOPT_EMULATED_CC_MAJOR")) : 9; break;
+                case 76: *v = 0; break; case 97: *v = 232448; break;
+                default: return INVALID_VALUE;
+            }
+            return OK;
+        }
+        CUresult cuDeviceTotalMem_v2(size_t* b, int) { *b = (size_t)4 << 30; return OK; }
+        CUresult cuDevicePrimaryCtxRetain(void** c, int d) { if (d != 0) return INVALID_VALUE; *c = (void*)0x1000; return OK; }
+        CUresult cuDevicePrimaryCtxRelease_v2(int) { return OK; }
+        CUresult cuCtxSetCurrent(void* c) { return c == (void*)0x1000 || c == nullptr ? OK : INVALID_HANDLE; }
+        CUresult cuCtxSynchronize() { return OK; }
+
+        CUresult cuModuleLoadData(void** m, const void* image) {
+            const unsigned char* b = (const unsigned char*)image;
+            bool elf = b[0] == 0x7f && b[1] == 'E' && b[2] == 'L' && b[3] == 'F';
+            bool ptx = strstr((const char*)image, ".entry") != nullptr;
+            if (!elf && !ptx) return INVALID_IMAGE;
+            *m = new int(0);
+            std::lock_guard<std::mutex> l(g_lock);
+            g_modules.insert(*m);
+            return OK;
+        }
+        CUresult cuModuleLoadDataEx(void** m, const void* image, unsigned, int*, void**) { return cuModuleLoadData(m, image); }
+        CUresult cuModuleUnload(void* m) {
+            std::lock_guard<std::mutex> l(g_lock);
+            if (!g_modules.erase(m)) return INVALID_HANDLE;
+            delete (int*)m;
+            return OK;
+        }
+        CUresult cuModuleGetFunction(void** f, void* m, const char* name) {
+            { std::lock_guard<std::mutex> l(g_lock); if (!g_modules.count(m)) return INVALID_HANDLE; }
+            static const char* known[] = { "lopt_copy", "lopt_sgd_step", "lopt_sgd_momentum_step", "lopt_rmsprop_step",
+                                           "lopt_adam_step", "lopt_adamw_step", "lopt_powersign_step", "lopt_addsign_step" };
+            for (const char* k : known)
+                if (strcmp(k, name) == 0) { *f = new Function{name}; return OK; }
+            return NOT_FOUND;
+        }
+        CUresult cuFuncGetAttribute(int* v, int attr, void*) { *v = attr == 0 ? 256 : attr == 4 ? 32 : 0; return OK; }
+
+        static int kind_of(const std::string& n) {
+            if (n == "lopt_sgd_step") return LOPT_SGD;
+            if (n == "lopt_sgd_momentum_step") return LOPT_SGD_MOMENTUM;
+            if (n == "lopt_rmsprop_step") return LOPT_RMSPROP;
+            if (n == "lopt_adam_step") return LOPT_ADAM;
+            if (n == "lopt_adamw_step") return LOPT_ADAMW;
+            if (n == "lopt_powersign_step") return LOPT_POWERSIGN;
+            if (n == "lopt_addsign_step") return LOPT_ADDSIGN;
+            return -1;
+        }
+
+        CUresult cuLaunchKernel(void* fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                                unsigned, void* stream, void** args, void** extra) {
+            if (!fn || !args || extra || !gx || !gy || !gz || !bx || !by || !bz || bx * by * bz > 1024) return INVALID_VALUE;
+            if (!stream_ok(stream)) return INVALID_HANDLE;
+            const std::string& name = ((Function*)fn)->name;
+            if (name == "lopt_copy") {
+                CUdeviceptr dst = *(CUdeviceptr*)args[0], src = *(CUdeviceptr*)args[1];
+                long long n = *(long long*)args[2];
+                if (n < 0 || !inside(dst, n * 4) || !inside(src, n * 4)) return ILLEGAL_ADDRESS;
+                memmove((void*)dst, (const void*)src, (size_t)n * 4);
+                return OK;
+            }
+            int kind = kind_of(name);
+            float* p = *(float**)args[0];
+            const float* g = *(const float**)args[1];
+            float* s0 = *(float**)args[2];
+            float* s1 = *(float**)args[3];
+            long long n = *(long long*)args[4];
+            lopt_coef c = *(const lopt_coef*)args[5];
+            unsigned long long* bad = *(unsigned long long**)args[6];
+            size_t bytes = (size_t)n * 4;
+            if (n < 0 || !inside((CUdeviceptr)p, bytes) || !inside((CUdeviceptr)g, bytes)) return ILLEGAL_ADDRESS;
+            if ((s0 && !inside((CUdeviceptr)s0, bytes)) || (s1 && !inside((CUdeviceptr)s1, bytes))) return ILLEGAL_ADDRESS;
+            if (bad && !inside((CUdeviceptr)bad, 8)) return ILLEGAL_ADDRESS;
+            // The kernels dereference the state they need: a missing buffer would fault on the GPU.
+            bool needs0 = kind != LOPT_SGD, needs1 = kind == LOPT_ADAM || kind == LOPT_ADAMW;
+            if ((needs0 && !s0) || (needs1 && !s1)) return ILLEGAL_ADDRESS;
+            unsigned long long count = 0;
+            for (long long i = 0; i < n; ++i) {
+                count += lopt_isfinite(g[i]) ? 0 : 1;
+                lopt_optim_elem(kind, p + i, g[i], s0 ? s0 + i : nullptr, s1 ? s1 + i : nullptr, &c);
+            }
+            if (bad) *bad += count;
+            return OK;
+        }
+
+        CUresult cuMemAlloc_v2(CUdeviceptr* d, size_t bytes) {
+            if (bytes == 0) return INVALID_VALUE;
+            void* p = aligned_alloc(256, (bytes + 255) / 256 * 256);
+            if (!p) return 2;
+            memset(p, 0xA5, bytes);  // device memory is not zeroed: the backend must memset
+            std::lock_guard<std::mutex> l(g_lock);
+            g_allocs[(uintptr_t)p] = bytes;
+            *d = (CUdeviceptr)p;
+            return OK;
+        }
+        CUresult cuMemFree_v2(CUdeviceptr d) {
+            std::lock_guard<std::mutex> l(g_lock);
+            if (!g_allocs.erase((uintptr_t)d)) return INVALID_VALUE;
+            free((void*)d);
+            return OK;
+        }
+        CUresult cuMemAllocHost_v2(void** p, size_t bytes) { *p = malloc(bytes); return *p ? OK : 2; }
+        CUresult cuMemFreeHost(void* p) { free(p); return OK; }
+        CUresult cuMemGetInfo_v2(size_t* f, size_t* t) {
+            std::lock_guard<std::mutex> l(g_lock);
+            size_t used = 0;
+            for (auto& a : g_allocs) used += a.second;
+            *t = (size_t)4 << 30; *f = *t - used;
+            return OK;
+        }
+        CUresult cuMemcpyHtoD_v2(CUdeviceptr d, const void* s, size_t b) { if (!inside(d, b)) return ILLEGAL_ADDRESS; memcpy((void*)d, s, b); return OK; }
+        CUresult cuMemcpyDtoH_v2(void* d, CUdeviceptr s, size_t b) { if (!inside(s, b)) return ILLEGAL_ADDRESS; memcpy(d, (const void*)s, b); return OK; }
+        CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr d, const void* s, size_t b, void* st) { return stream_ok(st) ? cuMemcpyHtoD_v2(d, s, b) : INVALID_HANDLE; }
+        CUresult cuMemcpyDtoHAsync_v2(void* d, CUdeviceptr s, size_t b, void* st) { return stream_ok(st) ? cuMemcpyDtoH_v2(d, s, b) : INVALID_HANDLE; }
+        CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr d, CUdeviceptr s, size_t b, void* st) {
+            if (!stream_ok(st)) return INVALID_HANDLE;
+            if (!inside(d, b) || !inside(s, b)) return ILLEGAL_ADDRESS;
+            memmove((void*)d, (const void*)s, b);
+            return OK;
+        }
+        CUresult cuMemsetD8Async(CUdeviceptr d, unsigned char v, size_t n, void* st) {
+            if (!stream_ok(st)) return INVALID_HANDLE;
+            if (!inside(d, n)) return ILLEGAL_ADDRESS;
+            memset((void*)d, v, n);
+            return OK;
+        }
+        CUresult cuMemsetD32Async(CUdeviceptr d, unsigned v, size_t n, void* st) {
+            if (!stream_ok(st)) return INVALID_HANDLE;
+            if (!inside(d, n * 4)) return ILLEGAL_ADDRESS;
+            for (size_t i = 0; i < n; ++i) ((unsigned*)d)[i] = v;
+            return OK;
+        }
+
+        CUresult cuStreamCreate(void** s, unsigned) { *s = new int(0); std::lock_guard<std::mutex> l(g_lock); g_streams.insert(*s); return OK; }
+        CUresult cuStreamDestroy_v2(void* s) {
+            std::lock_guard<std::mutex> l(g_lock);
+            if (!g_streams.erase(s)) return INVALID_HANDLE;
+            delete (int*)s;
+            return OK;
+        }
+        CUresult cuStreamSynchronize(void* s) { return stream_ok(s) ? OK : INVALID_HANDLE; }
+
+        CUresult cuEventCreate(void** e, unsigned) { *e = new int(0); std::lock_guard<std::mutex> l(g_lock); g_events.insert(*e); return OK; }
+        CUresult cuEventRecord(void* e, void* s) {
+            if (!stream_ok(s)) return INVALID_HANDLE;
+            std::lock_guard<std::mutex> l(g_lock);
+            if (!g_events.count(e)) return INVALID_HANDLE;
+            g_event_ms[e] = now_ms();
+            return OK;
+        }
+        CUresult cuEventSynchronize(void* e) { std::lock_guard<std::mutex> l(g_lock); return g_events.count(e) ? OK : INVALID_HANDLE; }
+        CUresult cuEventElapsedTime(float* ms, void* a, void* b) {
+            std::lock_guard<std::mutex> l(g_lock);
+            if (!g_event_ms.count(a) || !g_event_ms.count(b)) return INVALID_HANDLE;
+            *ms = (float)(g_event_ms[b] - g_event_ms[a]);
+            return OK;
+        }
+        CUresult cuEventDestroy_v2(void* e) {
+            std::lock_guard<std::mutex> l(g_lock);
+            if (!g_events.erase(e)) return INVALID_HANDLE;
+            g_event_ms.erase(e);
+            delete (int*)e;
+            return OK;
+        }
+        }
+        """;
+}
