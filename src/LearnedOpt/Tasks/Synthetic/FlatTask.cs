@@ -8,7 +8,9 @@ namespace LearnedOpt.Tasks.Synthetic;
 /// concatenated in order, row-major), and this class adapts it to the tensor-list interface.
 /// An empty gradient span means "loss only". Gradient noise g + σξ is added in
 /// <see cref="TrainingValue"/>; wrappers call their sub-problems' TrainingValue, so noise set
-/// inside a sub-problem is passed through (decision 2).
+/// inside a sub-problem is passed through (decision 2). Everything random in a training step
+/// (minibatch rows, noise, sparsity masks) is a function of rng.Seed and the step only, so a
+/// step replays exactly (TBPTT checkpoints, <see cref="TrainingHvp"/>) in any call order.
 /// </summary>
 public abstract class FlatTask : ITaskWithHessian
 {
@@ -48,14 +50,29 @@ public abstract class FlatTask : ITaskWithHessian
     public virtual double TrainingValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
     {
         CheckLength(grad, nameof(grad));
+        ArgumentNullException.ThrowIfNull(rng);
         double f = MinibatchValue(x, grad, rng, step);
         if (NoiseStd > 0)
-            for (int i = 0; i < grad.Length; i++) grad[i] += NoiseStd * rng.NextGaussian();
+        {
+            var noise = rng.Fork("noise").Fork(step);
+            for (int i = 0; i < grad.Length; i++) grad[i] += NoiseStd * noise.NextGaussian();
+        }
         return f;
     }
 
-    /// <summary>Loss and gradient on the minibatch of <paramref name="step"/>; data-free tasks use the full loss.</summary>
-    protected virtual double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step) => Value(x, grad);
+    /// <summary>
+    /// Noise-free (and mask-free) loss and gradient on the minibatch of <paramref name="step"/>;
+    /// data-free tasks use the full loss.
+    /// </summary>
+    protected internal virtual double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step) => Value(x, grad);
+
+    /// <summary>
+    /// hv = J_tᵀ·v, where J_t is the Jacobian of the training gradient of step t (what
+    /// <see cref="TrainingValue"/> returns for the same rng seed and step) with respect to x: the
+    /// minibatch Hessian, with the sparsity mask and wrapper chain rules applied. Additive noise has
+    /// no derivative. This is the term backpropagation through an inner gradient step needs.
+    /// </summary>
+    public virtual void TrainingHvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv, Rng rng, long step) => Hvp(x, v, hv);
 
     public double[][] SampleInitialPoint(Rng rng)
     {

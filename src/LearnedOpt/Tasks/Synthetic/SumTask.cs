@@ -6,7 +6,8 @@ namespace LearnedOpt.Tasks.Synthetic;
 /// <summary>
 /// Sum(P₁..P_m) (problems.md §2.8): θ is the concatenation of the sub-parameters (tensor names
 /// prefixed "p{i}."), f = Σ fᵢ(θᵢ), init = the concatenated sub-inits. Each sub-problem's
-/// training gradient keeps its own noise (decision 2).
+/// training gradient keeps its own noise (decision 2); part i draws its training randomness
+/// from rng.Fork(i), so parts are independent.
 /// </summary>
 public sealed class SumTask : FlatTask
 {
@@ -50,9 +51,29 @@ public sealed class SumTask : FlatTask
         for (int i = 0; i < Parts.Count; i++)
         {
             var p = Parts[i];
-            f += p.TrainingValue(x.Slice(Offsets[i], p.Size), grad.Slice(Offsets[i], p.Size), rng, step);
+            f += p.TrainingValue(x.Slice(Offsets[i], p.Size), grad.Slice(Offsets[i], p.Size), rng.Fork(i), step);
         }
         return f;
+    }
+
+    protected internal override double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
+    {
+        double f = 0;
+        for (int i = 0; i < Parts.Count; i++)
+        {
+            var p = Parts[i];
+            f += p.MinibatchValue(x.Slice(Offsets[i], p.Size), grad.IsEmpty ? grad : grad.Slice(Offsets[i], p.Size), rng.Fork(i), step);
+        }
+        return f;
+    }
+
+    public override void TrainingHvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv, Rng rng, long step)
+    {
+        for (int i = 0; i < Parts.Count; i++)
+        {
+            var p = Parts[i];
+            p.TrainingHvp(x.Slice(Offsets[i], p.Size), v.Slice(Offsets[i], p.Size), hv.Slice(Offsets[i], p.Size), rng.Fork(i), step);
+        }
     }
 
     public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv)
