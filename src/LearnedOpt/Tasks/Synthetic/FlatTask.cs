@@ -8,9 +8,9 @@ namespace LearnedOpt.Tasks.Synthetic;
 /// concatenated in order, row-major), and this class adapts it to the tensor-list interface.
 /// An empty gradient span means "loss only". Gradient noise g + σξ is added in
 /// <see cref="TrainingValue"/>; wrappers call their sub-problems' TrainingValue, so noise set
-/// inside a sub-problem is passed through (decision 2). Everything random in a training step
-/// (minibatch rows, noise, sparsity masks) is a function of rng.Seed and the step only, so a
-/// step replays exactly (TBPTT checkpoints, <see cref="TrainingHvp"/>) in any call order.
+/// inside a sub-problem is passed through (decision 2). Minibatch rows depend on rng.Seed and the
+/// step only; noise and sparsity masks are drawn from the rng's stream, so a training step
+/// replays exactly when it is given an rng in the same state (e.g. a fresh rng.Fork(step)).
 /// </summary>
 public abstract class FlatTask : ITaskWithHessian
 {
@@ -53,10 +53,7 @@ public abstract class FlatTask : ITaskWithHessian
         ArgumentNullException.ThrowIfNull(rng);
         double f = MinibatchValue(x, grad, rng, step);
         if (NoiseStd > 0)
-        {
-            var noise = rng.Fork("noise").Fork(step);
-            for (int i = 0; i < grad.Length; i++) grad[i] += NoiseStd * noise.NextGaussian();
-        }
+            for (int i = 0; i < grad.Length; i++) grad[i] += NoiseStd * rng.NextGaussian();
         return f;
     }
 
@@ -67,12 +64,22 @@ public abstract class FlatTask : ITaskWithHessian
     protected internal virtual double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step) => Value(x, grad);
 
     /// <summary>
-    /// hv = J_tᵀ·v, where J_t is the Jacobian of the training gradient of step t (what
-    /// <see cref="TrainingValue"/> returns for the same rng seed and step) with respect to x: the
-    /// minibatch Hessian, with the sparsity mask and wrapper chain rules applied. Additive noise has
-    /// no derivative. This is the term backpropagation through an inner gradient step needs.
+    /// hv = J_tᵀ·v, where J_t is the Jacobian with respect to x of the training gradient that
+    /// <see cref="TrainingValue"/> returns for <paramref name="step"/> when given an rng in the state
+    /// <paramref name="rng"/> is in now: the minibatch Hessian, with the sparsity mask and the
+    /// wrappers' chain rules applied (additive noise has no derivative). Backpropagation through an
+    /// inner gradient step needs exactly this. Works on copies: <paramref name="rng"/> is not advanced.
     /// </summary>
     public virtual void TrainingHvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv, Rng rng, long step) => Hvp(x, v, hv);
+
+    /// <summary>An independent generator in the same state as <paramref name="rng"/>, to replay its draws.</summary>
+    protected static Rng Replica(Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        var copy = new Rng(rng.Seed);
+        copy.LoadState(rng.SaveState());
+        return copy;
+    }
 
     public double[][] SampleInitialPoint(Rng rng)
     {

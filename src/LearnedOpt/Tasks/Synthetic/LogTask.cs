@@ -28,7 +28,7 @@ public sealed class LogTask(FlatTask inner, string? name = null)
     {
         var noisy = new double[Size];
         var exact = new double[Size];
-        double d = Inner.TrainingValue(x, noisy, rng, step) + Epsilon;
+        double d = Inner.TrainingValue(x, noisy, Replica(rng), step) + Epsilon;
         Inner.MinibatchValue(x, exact, rng, step);
         Inner.TrainingHvp(x, v, hv, rng, step);
         double gv = 0;

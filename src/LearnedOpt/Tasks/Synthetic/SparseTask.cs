@@ -29,32 +29,22 @@ public sealed class SparseTask : FlatTask
     public override double TrainingValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
     {
         double f = Inner.TrainingValue(x, grad, rng, step);
-        var keep = Kept(rng, step);
         for (int i = 0; i < grad.Length; i++)
-            if (!keep[i]) grad[i] = 0;
+            if (rng.NextDouble() < DropProbability) grad[i] = 0;
         return f;
     }
 
     protected internal override double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
         => Inner.MinibatchValue(x, grad, rng, step);
 
-    // g = m ⊙ g̃_P, so Jᵀv = J_Pᵀ(m ⊙ v).
+    // g = m ⊙ g̃_P, so Jᵀv = J_Pᵀ(m ⊙ v). The mask is replayed: the sub-problem's draws, then q per coordinate.
     public override void TrainingHvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv, Rng rng, long step)
     {
-        var keep = Kept(rng, step);
+        var replay = Replica(rng);
+        Inner.TrainingValue(x, new double[Size], replay, step);
         var masked = new double[Size];
-        for (int i = 0; i < Size; i++) masked[i] = keep[i] ? v[i] : 0;
+        for (int i = 0; i < Size; i++) masked[i] = replay.NextDouble() < DropProbability ? 0 : v[i];
         Inner.TrainingHvp(x, masked, hv, rng, step);
-    }
-
-    /// <summary>The coordinates step <paramref name="step"/> keeps (probability 1 − q each), fixed by rng.Seed and the step.</summary>
-    public bool[] Kept(Rng rng, long step)
-    {
-        ArgumentNullException.ThrowIfNull(rng);
-        var draw = rng.Fork("sparse").Fork(step);
-        var keep = new bool[Size];
-        for (int i = 0; i < Size; i++) keep[i] = draw.NextDouble() >= DropProbability;
-        return keep;
     }
 
     public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv) => Inner.Hvp(x, v, hv);

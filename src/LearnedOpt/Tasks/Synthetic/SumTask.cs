@@ -6,8 +6,7 @@ namespace LearnedOpt.Tasks.Synthetic;
 /// <summary>
 /// Sum(P₁..P_m) (problems.md §2.8): θ is the concatenation of the sub-parameters (tensor names
 /// prefixed "p{i}."), f = Σ fᵢ(θᵢ), init = the concatenated sub-inits. Each sub-problem's
-/// training gradient keeps its own noise (decision 2); part i draws its training randomness
-/// from rng.Fork(i), so parts are independent.
+/// training gradient keeps its own noise (decision 2); the parts draw from the rng's stream in order.
 /// </summary>
 public sealed class SumTask : FlatTask
 {
@@ -51,7 +50,7 @@ public sealed class SumTask : FlatTask
         for (int i = 0; i < Parts.Count; i++)
         {
             var p = Parts[i];
-            f += p.TrainingValue(x.Slice(Offsets[i], p.Size), grad.Slice(Offsets[i], p.Size), rng.Fork(i), step);
+            f += p.TrainingValue(x.Slice(Offsets[i], p.Size), grad.Slice(Offsets[i], p.Size), rng, step);
         }
         return f;
     }
@@ -62,17 +61,21 @@ public sealed class SumTask : FlatTask
         for (int i = 0; i < Parts.Count; i++)
         {
             var p = Parts[i];
-            f += p.MinibatchValue(x.Slice(Offsets[i], p.Size), grad.IsEmpty ? grad : grad.Slice(Offsets[i], p.Size), rng.Fork(i), step);
+            f += p.MinibatchValue(x.Slice(Offsets[i], p.Size), grad.IsEmpty ? grad : grad.Slice(Offsets[i], p.Size), rng, step);
         }
         return f;
     }
 
+    // Part i saw the stream after parts 0..i−1 drew theirs: replay those draws on a copy.
     public override void TrainingHvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv, Rng rng, long step)
     {
+        var replay = Replica(rng);
         for (int i = 0; i < Parts.Count; i++)
         {
             var p = Parts[i];
-            p.TrainingHvp(x.Slice(Offsets[i], p.Size), v.Slice(Offsets[i], p.Size), hv.Slice(Offsets[i], p.Size), rng.Fork(i), step);
+            var xi = x.Slice(Offsets[i], p.Size);
+            p.TrainingHvp(xi, v.Slice(Offsets[i], p.Size), hv.Slice(Offsets[i], p.Size), replay, step);
+            p.TrainingValue(xi, new double[p.Size], replay, step);
         }
     }
 
