@@ -14,7 +14,7 @@ public class KnownValueTests
         var q = new QuadraticTask(n, 7);
         double half = 0.5 * q.Y.Sum(v => v * v);
         Assert.Equal(half, q.Value(new double[n], Span<double>.Empty), 10);
-        var star = FiniteDifference.Solve(q.W, q.Y, n);
+        var star = DenseSolve.Solve(q.W, q.Y, n);
         var g = new double[n];
         Assert.True(q.Value(star, g) < 1e-12 * Math.Max(1, half), "f(W⁻¹y) should be 0");
         Assert.True(g.Max(Math.Abs) < 1e-8);
@@ -27,7 +27,7 @@ public class KnownValueTests
     public void NormIsItsFloorAtTheQuadraticSolution(int n, double p)
     {
         var t = new NormTask(n, p, 3);
-        var star = FiniteDifference.Solve(t.W, t.Y, n);
+        var star = DenseSolve.Solve(t.W, t.Y, n);
         // Residuals at W⁻¹y are rounding-sized, far below ε = 1e-6.
         Assert.Equal(Math.Pow(n, 1 / p) * 1e-6, t.Value(star, Span<double>.Empty), 9);
     }
@@ -44,7 +44,7 @@ public class KnownValueTests
         var log = new LogTask(new BowlTask(5, 1));
         Assert.Equal(0, log.Value([0, 0], Span<double>.Empty), 12);
         var q = new QuadraticTask(10, 4);
-        var star = FiniteDifference.Solve(q.W, q.Y, 10);
+        var star = DenseSolve.Solve(q.W, q.Y, 10);
         Assert.Equal(0, new LogTask(q).Value(star, Span<double>.Empty), 6);
     }
 
@@ -101,7 +101,7 @@ public class KnownValueTests
     public void RescaleKeepsTheMinimumValueAndScalesTheMinimizer()
     {
         var q = new QuadraticTask(8, 5);
-        var star = FiniteDifference.Solve(q.W, q.Y, 8);
+        var star = DenseSolve.Solve(q.W, q.Y, 8);
         var r = new RescaleTask(q, 350);
         Assert.True(r.Value(star.Select(v => 350 * v).ToArray(), Span<double>.Empty) < 1e-18);
     }

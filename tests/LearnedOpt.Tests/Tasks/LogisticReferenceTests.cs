@@ -32,7 +32,7 @@ public class LogisticReferenceTests
                 task.Hvp(x, e, col);
                 for (int i = 0; i < n; i++) h[i * n + j] = col[i];
             }
-            var step = FiniteDifference.Solve(h, g, n);
+            var step = DenseSolve.Solve(h, g, n);
             for (int i = 0; i < n; i++) x[i] -= step[i];
             task.Value(x, g);
             gnorm = g.Max(Math.Abs);

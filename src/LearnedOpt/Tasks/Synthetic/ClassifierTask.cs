@@ -73,8 +73,16 @@ public sealed class ClassifierTask : FlatTask
         return Run(x, null, grad, ReadOnlySpan<double>.Empty, Span<double>.Empty);
     }
 
-    protected override double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
+    protected internal override double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
         => Run(x, _schedule.Batch(rng, step), grad, ReadOnlySpan<double>.Empty, Span<double>.Empty);
+
+    /// <summary>The Hessian of the minibatch loss of <paramref name="step"/> times v.</summary>
+    public override void TrainingHvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv, Rng rng, long step)
+    {
+        CheckLength(x, nameof(x));
+        CheckLength(v, nameof(v));
+        Run(x, _schedule.Batch(rng, step), Span<double>.Empty, v, hv);
+    }
 
     public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv)
     {

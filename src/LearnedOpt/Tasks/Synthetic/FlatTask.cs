@@ -8,7 +8,9 @@ namespace LearnedOpt.Tasks.Synthetic;
 /// concatenated in order, row-major), and this class adapts it to the tensor-list interface.
 /// An empty gradient span means "loss only". Gradient noise g + σξ is added in
 /// <see cref="TrainingValue"/>; wrappers call their sub-problems' TrainingValue, so noise set
-/// inside a sub-problem is passed through (decision 2).
+/// inside a sub-problem is passed through (decision 2). Minibatch rows depend on rng.Seed and the
+/// step only; noise and sparsity masks are drawn from the rng's stream, so a training step
+/// replays exactly when it is given an rng in the same state (e.g. a fresh rng.Fork(step)).
 /// </summary>
 public abstract class FlatTask : ITaskWithHessian
 {
@@ -48,14 +50,36 @@ public abstract class FlatTask : ITaskWithHessian
     public virtual double TrainingValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
     {
         CheckLength(grad, nameof(grad));
+        ArgumentNullException.ThrowIfNull(rng);
         double f = MinibatchValue(x, grad, rng, step);
         if (NoiseStd > 0)
             for (int i = 0; i < grad.Length; i++) grad[i] += NoiseStd * rng.NextGaussian();
         return f;
     }
 
-    /// <summary>Loss and gradient on the minibatch of <paramref name="step"/>; data-free tasks use the full loss.</summary>
-    protected virtual double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step) => Value(x, grad);
+    /// <summary>
+    /// Noise-free (and mask-free) loss and gradient on the minibatch of <paramref name="step"/>;
+    /// data-free tasks use the full loss.
+    /// </summary>
+    protected internal virtual double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step) => Value(x, grad);
+
+    /// <summary>
+    /// hv = J_tᵀ·v, where J_t is the Jacobian with respect to x of the training gradient that
+    /// <see cref="TrainingValue"/> returns for <paramref name="step"/> when given an rng in the state
+    /// <paramref name="rng"/> is in now: the minibatch Hessian, with the sparsity mask and the
+    /// wrappers' chain rules applied (additive noise has no derivative). Backpropagation through an
+    /// inner gradient step needs exactly this. Works on copies: <paramref name="rng"/> is not advanced.
+    /// </summary>
+    public virtual void TrainingHvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv, Rng rng, long step) => Hvp(x, v, hv);
+
+    /// <summary>An independent generator in the same state as <paramref name="rng"/>, to replay its draws.</summary>
+    protected static Rng Replica(Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        var copy = new Rng(rng.Seed);
+        copy.LoadState(rng.SaveState());
+        return copy;
+    }
 
     public double[][] SampleInitialPoint(Rng rng)
     {

@@ -19,6 +19,23 @@ public sealed class LogTask(FlatTask inner, string? name = null)
     public override double TrainingValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
         => Transform(Inner.TrainingValue(x, grad, rng, step), grad);
 
+    protected internal override double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
+        => Transform(Inner.MinibatchValue(x, grad, rng, step), grad);
+
+    // g = g̃_P/d with d = f_P + ε (f_P the minibatch loss, g̃_P the sub-problem's training gradient):
+    // Jᵀv = J_Pᵀv/d − ∇f_P (g̃_P·v)/d².
+    public override void TrainingHvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv, Rng rng, long step)
+    {
+        var noisy = new double[Size];
+        var exact = new double[Size];
+        double d = Inner.TrainingValue(x, noisy, Replica(rng), step) + Epsilon;
+        Inner.MinibatchValue(x, exact, rng, step);
+        Inner.TrainingHvp(x, v, hv, rng, step);
+        double gv = 0;
+        for (int i = 0; i < Size; i++) gv += noisy[i] * v[i];
+        for (int i = 0; i < Size; i++) hv[i] = hv[i] / d - exact[i] * gv / (d * d);
+    }
+
     private static double Transform(double fp, Span<double> grad)
     {
         double d = fp + Epsilon;

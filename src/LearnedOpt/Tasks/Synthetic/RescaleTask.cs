@@ -42,6 +42,20 @@ public sealed class RescaleTask : FlatTask
         return f;
     }
 
+    protected internal override double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
+    {
+        double f = Inner.MinibatchValue(Down(x), grad, rng, step);
+        for (int i = 0; i < grad.Length; i++) grad[i] /= Scale;
+        return f;
+    }
+
+    public override void TrainingHvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv, Rng rng, long step)
+    {
+        Inner.TrainingHvp(Down(x), v, hv, rng, step);
+        double s2 = Scale * Scale;
+        for (int i = 0; i < hv.Length; i++) hv[i] /= s2;
+    }
+
     public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv)
     {
         Inner.Hvp(Down(x), v, hv);

@@ -34,6 +34,19 @@ public sealed class SparseTask : FlatTask
         return f;
     }
 
+    protected internal override double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
+        => Inner.MinibatchValue(x, grad, rng, step);
+
+    // g = m ⊙ g̃_P, so Jᵀv = J_Pᵀ(m ⊙ v). The mask is replayed: the sub-problem's draws, then q per coordinate.
+    public override void TrainingHvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv, Rng rng, long step)
+    {
+        var replay = Replica(rng);
+        Inner.TrainingValue(x, new double[Size], replay, step);
+        var masked = new double[Size];
+        for (int i = 0; i < Size; i++) masked[i] = replay.NextDouble() < DropProbability ? 0 : v[i];
+        Inner.TrainingHvp(x, masked, hv, rng, step);
+    }
+
     public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv) => Inner.Hvp(x, v, hv);
 
     public override void SampleInitial(Rng rng, Span<double> x) => Inner.SampleInitial(rng, x);

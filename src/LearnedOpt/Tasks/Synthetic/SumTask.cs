@@ -6,7 +6,7 @@ namespace LearnedOpt.Tasks.Synthetic;
 /// <summary>
 /// Sum(P₁..P_m) (problems.md §2.8): θ is the concatenation of the sub-parameters (tensor names
 /// prefixed "p{i}."), f = Σ fᵢ(θᵢ), init = the concatenated sub-inits. Each sub-problem's
-/// training gradient keeps its own noise (decision 2).
+/// training gradient keeps its own noise (decision 2); the parts draw from the rng's stream in order.
 /// </summary>
 public sealed class SumTask : FlatTask
 {
@@ -53,6 +53,30 @@ public sealed class SumTask : FlatTask
             f += p.TrainingValue(x.Slice(Offsets[i], p.Size), grad.Slice(Offsets[i], p.Size), rng, step);
         }
         return f;
+    }
+
+    protected internal override double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
+    {
+        double f = 0;
+        for (int i = 0; i < Parts.Count; i++)
+        {
+            var p = Parts[i];
+            f += p.MinibatchValue(x.Slice(Offsets[i], p.Size), grad.IsEmpty ? grad : grad.Slice(Offsets[i], p.Size), rng, step);
+        }
+        return f;
+    }
+
+    // Part i saw the stream after parts 0..i−1 drew theirs: replay those draws on a copy.
+    public override void TrainingHvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv, Rng rng, long step)
+    {
+        var replay = Replica(rng);
+        for (int i = 0; i < Parts.Count; i++)
+        {
+            var p = Parts[i];
+            var xi = x.Slice(Offsets[i], p.Size);
+            p.TrainingHvp(xi, v.Slice(Offsets[i], p.Size), hv.Slice(Offsets[i], p.Size), replay, step);
+            p.TrainingValue(xi, new double[p.Size], replay, step);
+        }
     }
 
     public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv)
