@@ -38,6 +38,9 @@ public sealed class HeldOutEvaluator
     public int Steps { get; init; } = 100;
     public IReadOnlyList<double> Grid { get; init; } = DefaultGrid;
 
+    /// <summary>Seeds run in parallel (each run has its own task instance and optimizer; results do not depend on this).</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
     /// <summary>Progress lines (task, optimizer, chosen learning rate).</summary>
     public Action<string>? Log { get; init; }
 
@@ -69,12 +72,12 @@ public sealed class HeldOutEvaluator
 
     private OptimizerResult RunSeeds(TaskEntry entry, string name, OptimizerKind kind, double? lr, ulong[] seeds)
     {
-        var finals = new double[seeds.Length];
+        var runs = new (double Final, double[] Losses)[seeds.Length];
+        Parallel.For(0, seeds.Length, new ParallelOptions { MaxDegreeOfParallelism = Threads }, s => runs[s] = RunOne(entry, kind, lr, seeds[s]));
+        var finals = runs.Select(r => r.Final).ToArray();
         var curve = new double[Steps + 1];
-        for (int s = 0; s < seeds.Length; s++)
+        foreach (var (final, losses) in runs)
         {
-            var (final, losses) = RunOne(entry, kind, lr, seeds[s]);
-            finals[s] = final;
             for (int t = 0; t < Steps; t++) curve[t] += Log10(losses[t]) / seeds.Length;
             curve[Steps] += final / seeds.Length;
         }
