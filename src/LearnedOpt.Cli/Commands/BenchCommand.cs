@@ -30,12 +30,14 @@ public sealed class BenchCommand : ICommandFactory
             double target = parse.GetValue(seconds);
             if (!(target > 0)) throw new CliError($"--seconds {target} must be > 0.");
             using var engine = BackendOption.Open(parse, backend, quiet: parse.GetValue(json));
+            using var freshWeights = kind == OptimizerKind.Hrnn && parse.GetValue(weights) == null ? new TemporaryHrnnWeights() : null;
+            var weightsPath = parse.GetValue(weights) ?? freshWeights?.Path;
             bool asJson = parse.GetValue(json);
             if (!asJson)
                 Console.WriteLine($"{"optimizer",-10} {"backend",-7} {"size",12} {"ns/param",10} {"GB/s",9} {"copy GB/s",10} {"of copy",8} {"vs adam",8}");
             foreach (var n in counts)
             {
-                var r = Measure(engine, kind, n, target, parse.GetValue(weights));
+                var r = Measure(engine, kind, n, target, weightsPath);
                 if (asJson)
                 {
                     Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
@@ -96,6 +98,16 @@ public sealed class BenchCommand : ICommandFactory
         double once = engine.TimeMilliseconds(work, 1);
         int reps = (int)Math.Clamp(targetSeconds * 1e3 / Math.Max(once, 1e-3), 3, 10_000);
         return engine.TimeMilliseconds(work, reps);
+    }
+
+    /// <summary>Freshly initialised HRNN weights (seed 0) in a temporary file, for timing without a trained file.</summary>
+    private sealed class TemporaryHrnnWeights : IDisposable
+    {
+        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"lopt-bench-hrnn-{Guid.NewGuid():N}.safetensors");
+
+        public TemporaryHrnnWeights() => LearnedOpt.Optimizers.Hrnn.HrnnWeightInit.Create(0).Save(Path);
+
+        public void Dispose() => File.Delete(Path);
     }
 
     public static long[] ParseSizes(string text)

@@ -20,11 +20,11 @@ public sealed class TrainCommand : ICommandFactory
         var task = new Option<string>("--task") { Description = "Task name (see 'lopt tasks').", Required = true };
         var optimizer = new Option<string>("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerNames.All)}.", Required = true };
         var weights = new Option<string?>("--weights") { Description = "Weight file of a learned optimizer (safetensors)." };
-        var steps = new Option<long>("--steps") { Description = "Minibatch steps at the task's batch size.", Required = true };
+        var steps = new Option<long>("--steps") { Description = "Minibatch steps at the task's batch size (also the default --total-steps).", Required = true };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the task instance, initial point and batches.", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string?>("--out") { Description = "Directory for loss.csv and loss.png (created if missing)." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text (progress goes to stderr)." };
-        var backend = new Option<string>("--backend") { Description = "auto|cpu|cuda (where the optimizer runs).", DefaultValueFactory = _ => "auto" };
+        var backend = BackendOption.Create();
         var hp = new HyperParameterOptions();
 
         var cmd = new Command("train", "Train one task with one optimizer and report the loss curve and final train/test loss.");
@@ -32,16 +32,16 @@ public sealed class TrainCommand : ICommandFactory
         hp.AddTo(cmd);
         cmd.SetAction(parse => Run(new Request(
             parse.GetValue(task)!, parse.GetValue(optimizer)!, parse.GetValue(weights), parse.GetValue(steps), parse.GetValue(seed),
-            parse.GetValue(outDir), parse.GetValue(json), parse.GetValue(backend)!), kind => hp.Resolve(parse, kind)));
+            parse.GetValue(outDir), parse.GetValue(json)), kind => hp.Read(parse, kind), () => BackendOption.Open(parse, backend)));
         return cmd;
     }
 
-    private sealed record Request(string Task, string Optimizer, string? Weights, long Steps, ulong Seed, string? OutDir, bool Json, string Backend);
+    private sealed record Request(string Task, string Optimizer, string? Weights, long Steps, ulong Seed, string? OutDir, bool Json);
 
-    private static int Run(Request r, Func<OptimizerKind, HyperParameters> hyperParameters)
+    private static int Run(Request r, Func<OptimizerKind, HyperParameters> hyperParameters, Func<IBackend> openBackend)
     {
         if (r.Steps < 1) throw new CliError($"--steps must be >= 1, got {r.Steps}.");
-        var entry = TaskLookup.Find(r.Task);
+        var entry = TaskRegistry.Get(r.Task);
         var kind = OptimizerNames.Parse(r.Optimizer);
         var hp = hyperParameters(kind);
         if (r.Weights != null && !File.Exists(r.Weights)) throw new FileNotFoundException($"--weights file '{r.Weights}' does not exist.");
@@ -49,13 +49,13 @@ public sealed class TrainCommand : ICommandFactory
         if (outDir != null && File.Exists(outDir)) throw new CliError($"--out '{r.OutDir}' is a file, not a directory.");
 
         var task = entry.Build(r.Seed);
-        using var be = BackendSelector.Create(BackendSelector.Parse(r.Backend), out var backendReason);
+        using var be = openBackend();
         using var opt = OptimizerFactory.Create(kind, be, task.Parameters, hp, r.Weights);
 
         var progressOut = r.Json ? Console.Error : Console.Out;
         bool interactive = r.Json ? !Console.IsErrorRedirected : !Console.IsOutputRedirected;
         if (!r.Json)
-            Console.Out.WriteLine($"train {task.Name} ({task.Parameters.Sum(p => p.Length)} parameters, batch {task.BatchSize}) with {OptimizerNames.Name(kind)} for {r.Steps} steps, seed {r.Seed}, backend {backendReason}");
+            Console.Out.WriteLine($"train {task.Name} ({task.Parameters.Sum(p => p.Length)} parameters, batch {task.BatchSize}) with {OptimizerNames.Name(kind)} for {r.Steps} steps, seed {r.Seed}");
         var progress = new ProgressReporter(progressOut, interactive, r.Steps);
         var run = TaskTrainer.Run(task, opt, r.Seed, r.Steps, progress.Report);
 
@@ -74,7 +74,7 @@ public sealed class TrainCommand : ICommandFactory
         }
 
         if (r.Json)
-            Console.Out.WriteLine(JsonReport(task, kind, r, backendReason, run, train, test, csv, png));
+            Console.Out.WriteLine(JsonReport(task, kind, r, be.Kind.ToString().ToLowerInvariant(), run, train, test, csv, png));
         else
             Console.Out.Write(TextReport(run, train, test, csv, png));
         return 0;

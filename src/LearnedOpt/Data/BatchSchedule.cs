@@ -10,9 +10,8 @@ public abstract class BatchSchedule
 {
     protected BatchSchedule(int rowCount, int batchSize)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rowCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        if (rowCount < batchSize)
-            throw new ArgumentOutOfRangeException(nameof(rowCount), $"A split of {rowCount} rows cannot fill a batch of {batchSize}.");
         RowCount = rowCount;
         BatchSize = batchSize;
     }

@@ -8,11 +8,16 @@ namespace LearnedOpt.Data;
 /// </summary>
 public sealed class EpochBatchSchedule(int rowCount, int batchSize) : BatchSchedule(rowCount, batchSize)
 {
+    // Field initializers run before the base constructor's checks, so guard batchSize here too.
+    private readonly int _batchesPerEpoch = rowCount >= batchSize && batchSize >= 1
+        ? rowCount / batchSize
+        : throw new ArgumentOutOfRangeException(nameof(rowCount), $"A split of {rowCount} rows cannot fill a batch of {batchSize} (the batch size must be >= 1 and at most the row count).");
+
     private readonly object _gate = new();
     private (ulong Seed, long Epoch) _cachedKey = (0, -1);
     private int[]? _permutation;
 
-    public int BatchesPerEpoch => RowCount / BatchSize;
+    public int BatchesPerEpoch => _batchesPerEpoch;
 
     public override void Fill(Rng rng, long step, Span<int> rows)
     {

@@ -15,9 +15,11 @@ public static class FashionMnistLocator
         ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
 
     /// <summary>The dataset directory, or null when neither place holds all four files.</summary>
-    public static string? TryFind(out string why)
+    public static string? TryFind(out string why) => TryFind(Environment.GetEnvironmentVariable(EnvironmentVariable), DebianDirectory, out why);
+
+    /// <summary>The search with the variable's value and the package directory given (tests use it).</summary>
+    public static string? TryFind(string? env, string debianDirectory, out string why)
     {
-        var env = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrEmpty(env))
         {
             var missing = Missing(env);
@@ -25,14 +27,16 @@ public static class FashionMnistLocator
             // An explicit setting that is wrong is reported, not silently replaced by the Debian copy.
             return missing == null ? Path.GetFullPath(env) : null;
         }
-        var debian = Missing(DebianDirectory);
-        why = debian == null ? DebianDirectory : $"{DebianDirectory} lacks {debian}";
-        return debian == null ? DebianDirectory : null;
+        var debian = Missing(debianDirectory);
+        why = debian == null ? debianDirectory : $"{debianDirectory} lacks {debian}";
+        return debian == null ? debianDirectory : null;
     }
 
     /// <summary>The dataset directory; throws <see cref="FileNotFoundException"/> saying how to get the data.</summary>
-    public static string Find()
-        => TryFind(out var why) ?? throw new FileNotFoundException($"Fashion-MNIST was not found ({why}): {InstallHint}.");
+    public static string Find() => Find(Environment.GetEnvironmentVariable(EnvironmentVariable), DebianDirectory);
+
+    public static string Find(string? env, string debianDirectory)
+        => TryFind(env, debianDirectory, out var why) ?? throw new FileNotFoundException($"Fashion-MNIST was not found ({why}): {InstallHint}.");
 
     /// <summary>The path of one of <see cref="FileNames"/> in <paramref name="directory"/> (.gz preferred).</summary>
     public static string? FilePath(string directory, string name)

@@ -25,8 +25,8 @@ public static class HeldOutSuite
         new("l2o-fashion-mlp-20", "l2o-dm", 100),
         new("l2o-quadratic", "l2o-dm", 100),
         // The HRNN reference's test_problems, in distribution but on held-out seeds.
-        new("quadratic-20", "in-distribution", 1000),
-        new("quadratic-20-noisy", "in-distribution", 1000),
+        new(HrnnTestProblemProvider.Quadratic20, "in-distribution", 1000),
+        new(HrnnTestProblemProvider.Quadratic20Noisy, "in-distribution", 1000),
         new("rosenbrock", "in-distribution", 1000),
         new("rosenbrock-noisy", "in-distribution", 1000),
         new("logistic-10", "in-distribution", 1000),
