@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 #else
+typedef int int32_t;
 typedef unsigned int uint32_t;
 typedef long long int64_t;
 typedef unsigned long long uint64_t;

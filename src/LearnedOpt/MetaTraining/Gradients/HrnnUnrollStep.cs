@@ -1,0 +1,234 @@
+using LearnedOpt.Interop;
+
+namespace LearnedOpt.MetaTraining.Gradients;
+
+/// <summary>
+/// One full HRNN step over all tensors in float64 (hrnn.md §1, §7), and its adjoint: μ, the
+/// top-down biases, the per-coordinate steps, the per-tensor RMS rescale and update, the tensor
+/// RNNs on the mean [h, x] and the global RNN on the mean s_k. A tensor with an unusable gradient
+/// entry (non-finite or above 1e18, as the production step) keeps its state and θ and is left out
+/// of the global mean, so its adjoint is the identity. The per-coordinate math (forward and
+/// adjoint) runs in the CPU library (lopt_hrnn_grad.h, float64); the small cells and means here.
+/// </summary>
+public static unsafe class HrnnUnrollStep
+{
+    private const int H0 = HrnnParameters.H0, F = HrnnParameters.F, G0 = 3 * H0, I1 = H0 + F, PW = LoptHrnnGradNative.CoordWeights;
+    private const double GradientLimit = 1e18;
+
+    /// <summary>What the adjoint needs besides the old state: the step's derived and per-tensor values.</summary>
+    private sealed class Record
+    {
+        public double Mu, Lambda;
+        public double[] Pack = [];
+        public double[] Epg = [], Etg = [], Gin = [];
+        public double[][] E0 = [], D = [], A = [], In = [], SkOld = [];
+        public double[] Ck = [];
+        public bool[] Updated = [];
+        public int UpdatedCount;
+    }
+
+    /// <summary>Whether a gradient tensor can be used (every entry finite and at most 1e18 in magnitude).</summary>
+    public static bool Usable(ReadOnlySpan<double> g)
+    {
+        foreach (var v in g)
+            if (!double.IsFinite(v) || Math.Abs(v) > GradientLimit) return false;
+        return true;
+    }
+
+    /// <summary>One step: advances <paramref name="state"/> and <paramref name="theta"/> in place with gradients g.</summary>
+    public static void Forward(HrnnParameters w, HrnnUnrollState state, double[][] theta, IReadOnlyList<double[]> g)
+        => Run(w, state, theta, g);
+
+    /// <summary>
+    /// Adjoint of one step from <paramref name="prev"/> with gradients g. In: <paramref name="bar"/>
+    /// holds the adjoint of the new state and is overwritten with the adjoint of the old state;
+    /// <paramref name="thetaBar"/> is the adjoint of the new θ (θ passes through unchanged, so it is
+    /// also the old θ's share from this step). Out: <paramref name="gBar"/> (overwritten) and the weight
+    /// gradients accumulated into <paramref name="gw"/>.
+    /// </summary>
+    public static void Backward(HrnnParameters w, HrnnUnrollState prev, IReadOnlyList<double[]> g, HrnnUnrollState bar,
+                                IReadOnlyList<double[]> thetaBar, double[][] gBar, HrnnParameters gw)
+    {
+        var scratch = prev.Clone();
+        var rec = Run(w, scratch, null, g);
+        int k = prev.TensorCount, h1 = w.H1, h2 = w.H2;
+        double o = w.O[0], muBar = 0, lambdaBar = 0;
+
+        // Global RNN on the mean of the updated tensors' new states.
+        var gBarOld = new double[h2];
+        var sBarNew = bar.Sk.Select(s => (double[])s.Clone()).ToArray();
+        if (rec.UpdatedCount > 0)
+        {
+            var ginBar = new double[h1];
+            BiasGru.Backward(rec.Gin, prev.G, w.GWx, w.GWh, w.GB, [], bar.G, ginBar, gBarOld, [], gw.GWx, gw.GWh, gw.GB);
+            for (int t = 0; t < k; t++)
+                if (rec.Updated[t])
+                    for (int j = 0; j < h1; j++) sBarNew[t][j] += ginBar[j] / rec.UpdatedCount;
+        }
+        else bar.G.CopyTo(gBarOld, 0);
+
+        var epgBar = new double[G0];
+        var etgBar = new double[3 * h1];
+        for (int t = 0; t < k; t++)
+        {
+            int n = prev.Lengths[t];
+            Array.Clear(gBar[t]);
+            if (!rec.Updated[t])
+            {
+                // Identity: the adjoint of the old state is that of the new one.
+                sBarNew[t].CopyTo(bar.Sk[t], 0);
+                continue;
+            }
+            var inBar = new double[I1];
+            var sBarOld = new double[h1];
+            BiasGru.Backward(rec.In[t], rec.SkOld[t], w.TWx, w.TWh, w.TB, rec.Etg, sBarNew[t], inBar, sBarOld, etgBar, gw.TWx, gw.TWh, gw.TB);
+
+            // θ' = θ − exp(a + o)·c·d and c = (Σd²/n + 1e-16)^(−1/2).
+            var d = rec.D[t];
+            var a = rec.A[t];
+            double c = rec.Ck[t], cBar = 0;
+            var dBar = new double[n];
+            var aBar = new double[n];
+            for (int i = 0; i < n; i++)
+            {
+                double step = Math.Exp(a[i] + o), tb = thetaBar[t][i];
+                aBar[i] = -tb * step * c * d[i];
+                gw.O[0] += aBar[i];
+                dBar[i] = -tb * step * c;
+                cBar += -tb * step * d[i];
+            }
+            for (int i = 0; i < n; i++) dBar[i] += -cBar * c * c * c * d[i] / n;
+
+            var hAdd = new double[H0];
+            var xAdd = new double[F];
+            for (int j = 0; j < H0; j++) hAdd[j] = inBar[j] / n;
+            for (int j = 0; j < F; j++) xAdd[j] = inBar[H0 + j] / n;
+            var acc = new double[LoptHrnnGradNative.Accumulators];
+            fixed (double* pw = rec.Pack, e0 = rec.E0[t], gp = g[t], inp = prev.Coords[t], nb = bar.Coords[t], xa = xAdd, ha = hAdd,
+                   db = dBar, ab = aBar, gb = gBar[t], ac = acc)
+                LoptCpuNative.Check(LoptHrnnGradNative.lopt_hrnn_grad_backward_f64(pw, e0, rec.Mu, rec.Lambda, gp, inp, nb, xa, ha, db, ab, nb, gb, ac, n),
+                    "lopt_hrnn_grad_backward_f64");
+            gw.AddCoordinateGradient(acc.AsSpan(0, PW));
+            var e0Bar = acc.AsSpan(PW, G0);
+            muBar += acc[PW + G0];
+            lambdaBar += acc[PW + G0 + 1];
+
+            // e0 = s_k·P_pt + p_pt + e_pg.
+            AffineBackward(rec.SkOld[t], w.PtW, e0Bar, sBarOld, gw.PtW, gw.PtB);
+            for (int j = 0; j < G0; j++) epgBar[j] += e0Bar[j];
+            sBarOld.CopyTo(bar.Sk[t], 0);
+        }
+
+        // e_pg = G·P_pg + p_pg, e_tg = G·P_tg + p_tg (both from the old G).
+        AffineBackward(prev.G, w.PgW, epgBar, gBarOld, gw.PgW, gw.PgB);
+        AffineBackward(prev.G, w.TgW, etgBar, gBarOld, gw.TgW, gw.TgB);
+        gBarOld.CopyTo(bar.G, 0);
+
+        // μ = mean ℓ over every coordinate of every non-empty tensor (skipped ones included).
+        long total = prev.Lengths.Sum(n => (long)n);
+        if (total > 0)
+            for (int t = 0; t < k; t++)
+                for (int i = 0; i < prev.Lengths[t]; i++) bar.Coords[t][i * HrnnUnrollState.PerCoordinate + HrnnUnrollState.OffEll] += muBar / total;
+        // λ = σ(κ).
+        gw.Kappa[0] += lambdaBar * rec.Lambda * (1 - rec.Lambda);
+    }
+
+    // The forward step; theta == null leaves θ alone (the adjoint's recomputation).
+    private static Record Run(HrnnParameters w, HrnnUnrollState st, double[][]? theta, IReadOnlyList<double[]> g)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(st);
+        ArgumentNullException.ThrowIfNull(g);
+        int k = st.TensorCount, h1 = w.H1, h2 = w.H2;
+        if (st.H1 != h1 || st.H2 != h2)
+            throw new ArgumentException($"The state has hidden sizes {st.H1}/{st.H2}, the weights {h1}/{h2}.", nameof(st));
+        if (g.Count != k) throw new ArgumentException($"Expected {k} gradient tensors, got {g.Count}.", nameof(g));
+        for (int t = 0; t < k; t++)
+        {
+            if (g[t] == null || g[t].Length != st.Lengths[t])
+                throw new ArgumentException($"Gradient tensor {t} has {g[t]?.Length ?? 0} values, expected {st.Lengths[t]}.", nameof(g));
+            if (theta != null && (theta[t] == null || theta[t].Length != st.Lengths[t]))
+                throw new ArgumentException($"Parameter tensor {t} has {theta[t]?.Length ?? 0} values, expected {st.Lengths[t]}.", nameof(theta));
+        }
+
+        var rec = new Record
+        {
+            Lambda = BiasGru.Sigmoid(w.Kappa[0]), Pack = w.CoordinatePack(),
+            E0 = new double[k][], D = new double[k][], A = new double[k][], In = new double[k][],
+            SkOld = st.Sk.Select(s => (double[])s.Clone()).ToArray(), Ck = new double[k], Updated = new bool[k],
+        };
+        double ellSum = 0;
+        long count = 0;
+        for (int t = 0; t < k; t++)
+        {
+            for (int i = 0; i < st.Lengths[t]; i++) ellSum += st.Ell(t, i);
+            count += st.Lengths[t];
+        }
+        rec.Mu = count > 0 ? ellSum / count : 0;
+        rec.Epg = Affine(st.G, w.PgW, w.PgB, G0);
+        rec.Etg = Affine(st.G, w.TgW, w.TgB, 3 * h1);
+
+        var sMean = new double[h1];
+        var sums = new double[LoptHrnnGradNative.Sums];
+        for (int t = 0; t < k; t++)
+        {
+            int n = st.Lengths[t];
+            if (n == 0 || !Usable(g[t])) continue;
+            rec.Updated[t] = true;
+            rec.UpdatedCount++;
+            var e0 = Affine(st.Sk[t], w.PtW, w.PtB, G0);
+            for (int j = 0; j < G0; j++) e0[j] += rec.Epg[j];
+            rec.E0[t] = e0;
+            var d = rec.D[t] = new double[n];
+            var a = rec.A[t] = new double[n];
+            var next = new double[st.Coords[t].Length];
+            fixed (double* pw = rec.Pack, e0p = e0, gp = g[t], inp = st.Coords[t], outp = next, dp = d, ap = a, sp = sums)
+                LoptCpuNative.Check(LoptHrnnGradNative.lopt_hrnn_grad_forward_f64(pw, e0p, rec.Mu, rec.Lambda, gp, inp, outp, dp, ap, sp, n),
+                    "lopt_hrnn_grad_forward_f64");
+            next.CopyTo(st.Coords[t], 0);
+            var mean = rec.In[t] = new double[I1];
+            for (int j = 0; j < I1; j++) mean[j] = sums[1 + j] / n;
+            double c = rec.Ck[t] = 1.0 / Math.Sqrt(sums[0] / n + 1e-16);
+            if (theta != null)
+                for (int i = 0; i < n; i++) theta[t][i] -= Math.Exp(a[i] + w.O[0]) * c * d[i];
+            var sNew = new double[h1];
+            BiasGru.Forward(mean, st.Sk[t], w.TWx, w.TWh, w.TB, rec.Etg, sNew);
+            sNew.CopyTo(st.Sk[t], 0);
+            for (int j = 0; j < h1; j++) sMean[j] += sNew[j];
+        }
+        if (rec.UpdatedCount > 0)
+        {
+            for (int j = 0; j < h1; j++) sMean[j] /= rec.UpdatedCount;
+            rec.Gin = sMean;
+            var gNew = new double[h2];
+            BiasGru.Forward(sMean, st.G, w.GWx, w.GWh, w.GB, [], gNew);
+            gNew.CopyTo(st.G, 0);
+        }
+        return rec;
+    }
+
+    private static double[] Affine(double[] x, double[] W, double[] b, int cols)
+    {
+        var y = (double[])b.Clone();
+        for (int i = 0; i < x.Length; i++)
+            for (int j = 0; j < cols; j++) y[j] += x[i] * W[i * cols + j];
+        return y;
+    }
+
+    // Adjoint of y = x·W + b: xBar += W·yBar, gW += x ⊗ yBar, gb += yBar.
+    private static void AffineBackward(double[] x, double[] W, ReadOnlySpan<double> yBar, double[] xBar, double[] gW, double[] gb)
+    {
+        int cols = yBar.Length;
+        for (int j = 0; j < cols; j++) gb[j] += yBar[j];
+        for (int i = 0; i < x.Length; i++)
+        {
+            double acc = 0;
+            for (int j = 0; j < cols; j++)
+            {
+                gW[i * cols + j] += x[i] * yBar[j];
+                acc += W[i * cols + j] * yBar[j];
+            }
+            xBar[i] += acc;
+        }
+    }
+}

@@ -1,0 +1,61 @@
+using LearnedOpt.Optimizers;
+using LearnedOpt.Randomness;
+using LearnedOpt.Tasks.Synthetic;
+
+namespace LearnedOpt.MetaTraining.Gradients;
+
+/// <summary>
+/// f(x) = ½‖Ax − b‖² with A (m × n, row-major) and b (m) given, one tensor "x" of shape [n]:
+/// the problem of <c>lopt meta-grad</c>. Gradient Aᵀ(Ax − b), Hessian AᵀA; no noise.
+/// </summary>
+public sealed class LeastSquaresTask : FlatTask
+{
+    public LeastSquaresTask(double[] a, double[] b, int m, int n, string name = "least-squares")
+        : base(name, "least-squares", [new TensorSpec("x", CheckSizes(a, b, m, n))], 0)
+    {
+        A = (double[])a.Clone();
+        B = (double[])b.Clone();
+        M = m;
+        N = n;
+    }
+
+    public double[] A { get; }
+    public double[] B { get; }
+    public int M { get; }
+    public int N { get; }
+
+    private static int CheckSizes(double[] a, double[] b, int m, int n)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentOutOfRangeException.ThrowIfLessThan(m, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(n, 1);
+        if (a.Length != (long)m * n) throw new ArgumentException($"A has {a.Length} values, expected m·n = {m}·{n}.", nameof(a));
+        if (b.Length != m) throw new ArgumentException($"b has {b.Length} values, expected m = {m}.", nameof(b));
+        return n;
+    }
+
+    public override double Value(ReadOnlySpan<double> x, Span<double> grad)
+    {
+        CheckLength(x, nameof(x));
+        var r = new double[M];
+        DenseMath.MatVec(A, M, N, x, B, r);  // r = A x − b
+        double f = 0;
+        foreach (var ri in r) f += ri * ri;
+        if (!grad.IsEmpty)
+        {
+            CheckLength(grad, nameof(grad));
+            DenseMath.MatTVec(A, M, N, r, grad);
+        }
+        return 0.5 * f;
+    }
+
+    public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv)
+    {
+        var av = new double[M];
+        DenseMath.MatVec(A, M, N, v, ReadOnlySpan<double>.Empty, av);
+        DenseMath.MatTVec(A, M, N, av, hv);
+    }
+
+    public override void SampleInitial(Rng rng, Span<double> x) => x.Clear();
+}
