@@ -46,7 +46,8 @@ public sealed class MetaTrainer
         {
             "pes" => new PesEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
             "es" => new EsEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
-            _ => throw new NotSupportedException($"estimator '{config.Estimator}': exact TBPTT meta-gradients come from the metagrad branch, which this build does not include yet; use pes or es."),
+            "tbptt" => new TbpttEstimator(_env, Vector, config.EffectiveThreads),
+            _ => throw new ArgumentException($"Unknown estimator '{config.Estimator}'.", nameof(config)),
         };
         _metaOptimizer = MetaOptimizer.Create(config.MetaOptimizer, Vector.Length, config.MetaLearningRate);
         _validation = new ValidationSet(sampler, config.Seed, config.ValidationProblems, config.ValidationSteps, config.MaxPointLoss);

@@ -83,12 +83,15 @@ public class CheckpointTests
         Assert.Equal(3, messages.Count);
     }
 
-    [Fact]
-    public void TrainerResumesFromThePreviousCheckpointWhenTheNewestIsCorrupt()
+    [Theory]
+    [InlineData("pes")]
+    [InlineData("es")]
+    [InlineData("tbptt")]
+    public void TrainerResumesFromThePreviousCheckpointWhenTheNewestIsCorrupt(string estimator)
     {
         using var dir = new TempDir();
         using var backend = new CpuBackend();
-        var cfg = SmallConfigs.Tiny(10);
+        var cfg = SmallConfigs.Tiny(10) with { Estimator = estimator };
         var full = new MetaTrainer(cfg, dir.Path, backend);
         full.Run(TestContext.Current.CancellationToken);
         var store = new CheckpointStore(Path.Combine(dir.Path, "checkpoints"), 3);
