@@ -83,7 +83,9 @@ public sealed class MetaTrainer
             try
             {
                 var loaded = CheckpointStore.Load(_checkpoints.PathFor(it));
-                if (loaded.Metadata.TryGetValue("config", out var cfg) && cfg != Config.ToJson())
+                // Only metaIterations may differ: a finished run can be extended.
+                if (!loaded.Metadata.TryGetValue("config", out var cfg) ||
+                    MetaTrainingConfig.FromJson(cfg, loaded.Path) with { MetaIterations = Config.MetaIterations } != Config)
                     throw new InvalidDataException($"checkpoint {loaded.Path} rejected: it was written with another config than {ConfigFile}.");
                 Apply(loaded.State);
                 Iteration = loaded.Iteration;

@@ -110,6 +110,22 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void AFinishedRunCanBeExtendedAndMatchesALongerRun()
+    {
+        using var dir = new TempDir();
+        using var longer = new TempDir();
+        using var backend = new CpuBackend();
+        new MetaTrainer(SmallConfigs.Tiny(5), dir.Path, backend).Run(TestContext.Current.CancellationToken);
+        var extended = new MetaTrainer(SmallConfigs.Tiny(10), dir.Path, backend);
+        Assert.True(extended.Resume());
+        Assert.Equal(5, extended.Iteration);
+        extended.Run(TestContext.Current.CancellationToken);
+        var direct = new MetaTrainer(SmallConfigs.Tiny(10), longer.Path, backend);
+        direct.Run(TestContext.Current.CancellationToken);
+        Assert.Equal(direct.Phi, extended.Phi);
+    }
+
+    [Fact]
     public void ACheckpointOfAnotherConfigIsRejected()
     {
         using var dir = new TempDir();
