@@ -36,7 +36,12 @@ public sealed class MetaTrainCommand : ICommandFactory
                     throw new CliError($"--resume continues with {configPath}; --config, --estimator and --seed cannot be combined with it.");
                 if (!File.Exists(configPath)) throw new CliError($"--resume: {configPath} does not exist (nothing to resume in --out {dir}).");
                 cfg = MetaTrainingConfig.Load(configPath);
-                if (parse.GetValue(iterations) is { } more) cfg = cfg with { MetaIterations = more };
+                if (parse.GetValue(iterations) is { } more)
+                {
+                    cfg = cfg with { MetaIterations = more };
+                    cfg.Validate("--iterations");
+                    CheckpointStore.AtomicWrite(configPath, System.Text.Encoding.UTF8.GetBytes(cfg.ToJson() + "\n"));
+                }
             }
             else
             {

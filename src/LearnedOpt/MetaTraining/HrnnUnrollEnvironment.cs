@@ -75,9 +75,13 @@ public sealed class HrnnUnrollEnvironment : IUnrollEnvironment
     public double[] Unroll(int slot, InnerState state, float[] phi, Truncation truncation)
     {
         var s = _slots[slot];
-        return HrnnRollout.Run(_backend, Task(slot), _vector.ToWeights(phi), state, new Rng(s.EpisodeSeed).Fork("data").Seed,
+        return HrnnRollout.Run(_backend, Task(slot), _vector.ToWeights(phi), state, Episode(slot).DataSeed,
                                truncation.StartStep, truncation.Steps, s.InitialLoss, _config.MaxPointLoss);
     }
+
+    /// <summary>The slot's current episode: its problem, F_init and the seed of its data stream (for estimators that unroll themselves).</summary>
+    public (FlatTask Task, double InitialLoss, ulong DataSeed) Episode(int slot)
+        => (Task(slot), _slots[slot].InitialLoss, new Rng(_slots[slot].EpisodeSeed).Fork("data").Seed);
 
     public void Save(StateBag bag, string prefix)
     {

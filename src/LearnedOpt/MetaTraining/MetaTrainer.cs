@@ -46,7 +46,8 @@ public sealed class MetaTrainer
         {
             "pes" => new PesEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
             "es" => new EsEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
-            _ => throw new NotSupportedException($"estimator '{config.Estimator}': exact TBPTT meta-gradients come from the metagrad branch, which this build does not include yet; use pes or es."),
+            "tbptt" => new TbpttEstimator(_env, Vector, config.EffectiveThreads),
+            _ => throw new ArgumentException($"Unknown estimator '{config.Estimator}'.", nameof(config)),
         };
         _metaOptimizer = MetaOptimizer.Create(config.MetaOptimizer, Vector.Length, config.MetaLearningRate);
         _validation = new ValidationSet(sampler, config.Seed, config.ValidationProblems, config.ValidationSteps, config.MaxPointLoss);
@@ -82,7 +83,9 @@ public sealed class MetaTrainer
             try
             {
                 var loaded = CheckpointStore.Load(_checkpoints.PathFor(it));
-                if (loaded.Metadata.TryGetValue("config", out var cfg) && cfg != Config.ToJson())
+                // Only metaIterations may differ: a finished run can be extended.
+                if (!loaded.Metadata.TryGetValue("config", out var cfg) ||
+                    MetaTrainingConfig.FromJson(cfg, loaded.Path) with { MetaIterations = Config.MetaIterations } != Config)
                     throw new InvalidDataException($"checkpoint {loaded.Path} rejected: it was written with another config than {ConfigFile}.");
                 Apply(loaded.State);
                 Iteration = loaded.Iteration;

@@ -83,12 +83,15 @@ public class CheckpointTests
         Assert.Equal(3, messages.Count);
     }
 
-    [Fact]
-    public void TrainerResumesFromThePreviousCheckpointWhenTheNewestIsCorrupt()
+    [Theory]
+    [InlineData("pes")]
+    [InlineData("es")]
+    [InlineData("tbptt")]
+    public void TrainerResumesFromThePreviousCheckpointWhenTheNewestIsCorrupt(string estimator)
     {
         using var dir = new TempDir();
         using var backend = new CpuBackend();
-        var cfg = SmallConfigs.Tiny(10);
+        var cfg = SmallConfigs.Tiny(10) with { Estimator = estimator };
         var full = new MetaTrainer(cfg, dir.Path, backend);
         full.Run(TestContext.Current.CancellationToken);
         var store = new CheckpointStore(Path.Combine(dir.Path, "checkpoints"), 3);
@@ -104,6 +107,22 @@ public class CheckpointTests
         // Continuing from 5 reproduces the uninterrupted run's weights exactly.
         resumed.Run(TestContext.Current.CancellationToken);
         Assert.Equal(full.Phi, resumed.Phi);
+    }
+
+    [Fact]
+    public void AFinishedRunCanBeExtendedAndMatchesALongerRun()
+    {
+        using var dir = new TempDir();
+        using var longer = new TempDir();
+        using var backend = new CpuBackend();
+        new MetaTrainer(SmallConfigs.Tiny(5), dir.Path, backend).Run(TestContext.Current.CancellationToken);
+        var extended = new MetaTrainer(SmallConfigs.Tiny(10), dir.Path, backend);
+        Assert.True(extended.Resume());
+        Assert.Equal(5, extended.Iteration);
+        extended.Run(TestContext.Current.CancellationToken);
+        var direct = new MetaTrainer(SmallConfigs.Tiny(10), longer.Path, backend);
+        direct.Run(TestContext.Current.CancellationToken);
+        Assert.Equal(direct.Phi, extended.Phi);
     }
 
     [Fact]

@@ -1,0 +1,119 @@
+using LearnedOpt.MetaTraining.Gradients;
+using LearnedOpt.Randomness;
+
+namespace LearnedOpt.MetaTraining.Estimators;
+
+/// <summary>
+/// Exact truncated BPTT (meta-training.md §3.2) through the metagrad helper's double-precision
+/// unroll (<see cref="TbpttMetaGradient"/>): each slot's truncation is differentiated from its
+/// carried θ and optimizer state (constants: no gradient through the incoming state), second-order
+/// terms included; ĝ is the mean over slots. States are carried in float64 between truncations and
+/// reset with the episode (then the h0 tensors receive gradient too).
+/// </summary>
+public sealed class TbpttEstimator : IMetaGradientEstimator
+{
+    private readonly HrnnUnrollEnvironment _env;
+    private readonly HrnnParameterVector _vector;
+    private readonly double[]?[] _theta;
+    private readonly HrnnUnrollState?[] _state;
+    private readonly int _threads;
+
+    public TbpttEstimator(HrnnUnrollEnvironment env, HrnnParameterVector vector, int threads = 1)
+    {
+        _env = env ?? throw new ArgumentNullException(nameof(env));
+        _vector = vector ?? throw new ArgumentNullException(nameof(vector));
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        _theta = new double[]?[env.Slots];
+        _state = new HrnnUnrollState?[env.Slots];
+        _threads = threads;
+    }
+
+    public string Name => "tbptt";
+
+    public MetaGradientEstimate Estimate(float[] phi)
+    {
+        ArgumentNullException.ThrowIfNull(phi);
+        var plan = _env.NextTruncations();
+        int n = _env.Slots;
+        for (int i = 0; i < n; i++)
+        {
+            if (!plan[i].StartsEpisode && _theta[i] != null) continue;
+            _theta[i] = Array.ConvertAll(_env.InitialState(i).Values, v => (double)v);
+            _state[i] = null;
+        }
+        var w = HrnnParameters.FromWeights(_vector.ToWeights(phi));
+        var results = new TbpttResult[n];
+        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
+        {
+            var (task, f0, dataSeed) = _env.Episode(i);
+            long start = plan[i].StartStep;
+            var data = new Rng(dataSeed);
+            // The same minibatch/noise stream as the ES/PES unrolls: step t uses Rng(dataSeed).Fork(t).
+            GradientOracle oracle = (k, theta, g) =>
+            {
+                var flat = task.Concat(theta, nameof(theta));
+                var gf = new double[flat.Length];
+                task.TrainingValue(flat, gf, data.Fork(start + k), start + k);
+                var parts = task.Split(gf);
+                for (int t = 0; t < parts.Length; t++) parts[t].CopyTo(g[t], 0);
+            };
+            var problem = new TbpttProblem(task, task.Split(_theta[i]), f0, _state[i], oracle);
+            results[i] = TbpttMetaGradient.Compute(w, problem, new TbpttOptions(plan[i].Steps));
+        });
+        var g = new double[phi.Length];
+        double loss = 0;
+        long steps = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var r = results[i];
+            int offset = 0;
+            foreach (var (name, _) in r.Gradient.Layout)
+            {
+                var part = r.Gradient[name];
+                for (int j = 0; j < part.Length; j++) g[offset + j] += part[j] / n;
+                offset += part.Length;
+            }
+            loss += (double.IsFinite(r.MetaLoss) ? r.MetaLoss : 0) / n;
+            steps += plan[i].Steps;
+            _theta[i] = r.FinalTheta.SelectMany(t => t).ToArray();
+            _state[i] = r.FinalState;
+        }
+        return new MetaGradientEstimate(Array.ConvertAll(g, v => (float)v), loss, steps);
+    }
+
+    public void Save(StateBag bag, string prefix)
+    {
+        for (int i = 0; i < _theta.Length; i++)
+        {
+            if (_theta[i] is not { } theta) continue;
+            bag.SetDoubles($"{prefix}slot{i}/theta", theta);
+            if (_state[i] is not { } s) continue;
+            bag.SetLongs($"{prefix}slot{i}/lengths", s.Lengths.Select(l => (long)l).ToArray());
+            for (int t = 0; t < s.TensorCount; t++)
+            {
+                bag.SetDoubles($"{prefix}slot{i}/coords{t}", s.Coords[t]);
+                bag.SetDoubles($"{prefix}slot{i}/sk{t}", s.Sk[t]);
+            }
+            bag.SetDoubles($"{prefix}slot{i}/g", s.G);
+        }
+    }
+
+    public void Load(StateBag bag, string prefix)
+    {
+        for (int i = 0; i < _theta.Length; i++)
+        {
+            _theta[i] = bag.Contains($"{prefix}slot{i}/theta") ? bag.GetDoubles($"{prefix}slot{i}/theta") : null;
+            _state[i] = null;
+            if (_theta[i] == null || !bag.Contains($"{prefix}slot{i}/lengths")) continue;
+            var lengths = bag.GetLongs($"{prefix}slot{i}/lengths").Select(l => checked((int)l)).ToArray();
+            var s = new HrnnUnrollState(lengths, _vector.H1, _vector.H2);
+            for (int t = 0; t < lengths.Length; t++)
+            {
+                bag.GetDoubles($"{prefix}slot{i}/coords{t}", s.Coords[t].Length).CopyTo(s.Coords[t], 0);
+                bag.GetDoubles($"{prefix}slot{i}/sk{t}", _vector.H1).CopyTo(s.Sk[t], 0);
+            }
+            bag.GetDoubles($"{prefix}slot{i}/g", _vector.H2).CopyTo(s.G, 0);
+            _state[i] = s;
+        }
+    }
+}
