@@ -24,6 +24,8 @@ LOPT_API int32_t lopt_abi_version(void);
 LOPT_API int32_t lopt_max_threads(void);
 LOPT_API void lopt_set_threads(int32_t threads);
 LOPT_API const char* lopt_last_error(void);
+// Struct sizes, so the managed mirrors can be checked against this build.
+LOPT_API int32_t lopt_struct_size(int32_t which); // 0: lopt_hparams, 1: lopt_coef
 
 // Per-step scalars for kind at step t (>= 1).
 LOPT_API int32_t lopt_optim_coef(int32_t kind, const lopt_hparams* hp, int64_t t, lopt_coef* out);

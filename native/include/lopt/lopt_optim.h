@@ -34,6 +34,8 @@ typedef struct lopt_coef {
     float decoupled;      // AdamW: 1 - lr * weight_decay
     float sign_scale;     // PowerSign: ln(base) * f(t); AddSign: f(t)
     float base;           // AddSign: alpha of Bello et al. (added to the sign agreement)
+    float power_agree;    // PowerSign: base^(+f(t)), the factor when sign(d) = sign(m)
+    float power_disagree; // PowerSign: base^(-f(t))
     int32_t nesterov, state_count;
 } lopt_coef;
 
@@ -75,6 +77,9 @@ LOPT_HD void lopt_make_coef(int kind, const lopt_hparams* hp, int64_t t, lopt_co
     float f = lopt_sign_decay_value(hp->decay, (double)(t - 1), (double)hp->total_steps, (double)hp->periods);
     c->sign_scale = kind == LOPT_POWERSIGN ? (float)log((double)hp->base) * f : f;
     c->base = hp->base;
+    // The exponent only takes the values -f, 0, +f: two powers per step instead of one exp per element.
+    c->power_agree = (float)exp(log((double)hp->base) * (double)f);
+    c->power_disagree = (float)exp(-log((double)hp->base) * (double)f);
 }
 
 // --- per-element updates; each leaves p and state untouched when g is not finite ---
@@ -136,7 +141,8 @@ LOPT_HD void lopt_sign_elem(float* p, float g, float* m, const lopt_coef* c, boo
     float d = g + c->weight_decay * *p;
     float m1 = c->beta1 * *m + (1.0f - c->beta1) * d;
     float agree = lopt_sign(d) * lopt_sign(m1);
-    float scale = power ? expf(c->sign_scale * agree) : c->base + c->sign_scale * agree;
+    float scale = power ? (agree > 0.0f ? c->power_agree : (agree < 0.0f ? c->power_disagree : 1.0f))
+                        : c->base + c->sign_scale * agree;
     float p1 = *p - c->lr * scale * d;
     bool ok = lopt_isfinite(g);
     *p = ok ? p1 : *p;

@@ -15,7 +15,7 @@ public struct LoptHParams
 public struct LoptCoef
 {
     public float Lr, Beta1, Beta2, Eps, WeightDecay, Momentum, Alpha;
-    public float StepSize, Bc2Sqrt, Decoupled, SignScale, Base;
+    public float StepSize, Bc2Sqrt, Decoupled, SignScale, Base, PowerAgree, PowerDisagree;
     public int Nesterov, StateCount;
 }
 
