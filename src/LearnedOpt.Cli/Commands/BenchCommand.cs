@@ -20,11 +20,19 @@ public sealed class BenchCommand : ICommandFactory
         var json = new Option<bool>("--json") { Description = "One JSON object per line: optimizer, backend, size, ns_per_param, gbps, copy_gbps" };
         var weights = new Option<string?>("--weights") { Description = "Learned optimizer weights (hrnn); fresh initial weights when omitted" };
         var seconds = new Option<double>("--seconds") { Description = "Target timing time per measurement", DefaultValueFactory = _ => 0.5 };
+        var suite = new Option<string>("--suite") { Description = "optimizers (the fused step) or tasks (batched loss + gradient throughput)", DefaultValueFactory = _ => "optimizers" };
+        suite.AcceptOnlyFromAmong("optimizers", "tasks");
         var backend = BackendOption.Create();
-        var cmd = new Command("bench", "Time the fused optimizer step against a copy kernel (and Adam) on one backend.");
-        foreach (var o in new Option[] { optimizer, sizes, json, weights, seconds, backend }) cmd.Options.Add(o);
+        var cmd = new Command("bench", "Time the fused optimizer step against a copy kernel (and Adam) on one backend, or the batched task evaluation.");
+        foreach (var o in new Option[] { optimizer, sizes, json, weights, seconds, suite, backend }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
+            if (parse.GetValue(suite) == "tasks")
+            {
+                using var taskEngine = BackendOption.Open(parse, backend, quiet: parse.GetValue(json));
+                TaskThroughput(taskEngine, parse.GetValue(json));
+                return 0;
+            }
             var kind = OptimizerNames.Parse(parse.GetValue(optimizer)!);
             var counts = ParseSizes(parse.GetValue(sizes)!);
             double target = parse.GetValue(seconds);
@@ -56,6 +64,29 @@ public sealed class BenchCommand : ICommandFactory
             return 0;
         });
         return cmd;
+    }
+
+    // Batched loss + gradient of many instances of one family: instance·parameters per second.
+    private static void TaskThroughput(IBackend engine, bool asJson)
+    {
+        var cases = new List<(string Name, Func<double> Run)>
+        {
+            ("quadratic-20 x 1000", () => LearnedOpt.Tasks.Batched.BatchedThroughput.Quadratic(engine, 20, 1000)),
+            ("quadratic-100 x 256", () => LearnedOpt.Tasks.Batched.BatchedThroughput.Quadratic(engine, 100, 256)),
+        };
+        if (engine.Kind == BackendKind.Cpu)
+        {
+            cases.Add(("logistic-100 x 64", () => LearnedOpt.Tasks.Batched.BatchedThroughput.Classifier(engine, "logistic-100", 64)));
+            cases.Add(("mlp-8-32x64 x 64", () => LearnedOpt.Tasks.Batched.BatchedThroughput.Classifier(engine, "mlp-8-32x64", 64)));
+        }
+        if (!asJson) Console.WriteLine($"{"batch",-22} {"backend",-7} {"instance-params/s",18}");
+        foreach (var (name, run) in cases)
+        {
+            double rate = run();
+            Console.WriteLine(asJson
+                ? JsonSerializer.Serialize(new Dictionary<string, object> { ["batch"] = name, ["backend"] = engine.Kind.ToString().ToLowerInvariant(), ["instance_params_per_s"] = rate })
+                : string.Create(CultureInfo.InvariantCulture, $"{name,-22} {engine.Kind.ToString().ToLowerInvariant(),-7} {rate,18:E3}"));
+        }
     }
 
     public sealed record Result(double NsPerParam, double Gbps, double CopyGbps, double BytesPerParam, double AdamNsPerParam);
