@@ -42,17 +42,7 @@ LOPT_API int32_t lopt_problems_testfn(int32_t fn, int64_t count, const float* th
         lopt_set_error("lopt_problems_testfn: bad count or pointer"); return LOPT_E_ARGUMENT;
     }
 #pragma omp parallel for schedule(static)
-    for (int64_t k = 0; k < count; ++k) {
-        float g[2] = {0.0f, 0.0f}, h[3] = {0.0f, 0.0f, 0.0f};
-        float f = lopt_testfn(fn, theta[2 * k], theta[2 * k + 1], grad ? g : nullptr, hv ? h : nullptr);
-        if (loss) loss[k] = f;
-        if (grad) { grad[2 * k] = g[0]; grad[2 * k + 1] = g[1]; }
-        if (hv) {
-            float v0 = v[2 * k], v1 = v[2 * k + 1];
-            hv[2 * k] = h[0] * v0 + h[1] * v1;
-            hv[2 * k + 1] = h[1] * v0 + h[2] * v1;
-        }
-    }
+    for (int64_t k = 0; k < count; ++k) lopt_testfn_instance(fn, k, theta, loss, grad, v, hv);
     return 0;
 }
 

@@ -8,15 +8,7 @@ extern "C" __global__ void __launch_bounds__(256) lopt_problems_testfn(int fn, l
         float* __restrict__ loss, float* __restrict__ grad, const float* __restrict__ v, float* __restrict__ hv) {
     long long stride = (long long)gridDim.x * blockDim.x;
     for (long long k = (long long)blockIdx.x * blockDim.x + threadIdx.x; k < count; k += stride) {
-        float g[2], h[3];
-        float f = lopt_testfn(fn, theta[2 * k], theta[2 * k + 1], grad ? g : nullptr, hv ? h : nullptr);
-        if (loss) loss[k] = f;
-        if (grad) { grad[2 * k] = g[0]; grad[2 * k + 1] = g[1]; }
-        if (hv) {
-            float v0 = v[2 * k], v1 = v[2 * k + 1];
-            hv[2 * k] = h[0] * v0 + h[1] * v1;
-            hv[2 * k + 1] = h[1] * v0 + h[2] * v1;
-        }
+        lopt_testfn_instance(fn, k, theta, loss, grad, v, hv);
     }
 }
 

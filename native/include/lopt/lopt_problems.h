@@ -220,4 +220,18 @@ LOPT_HD float lopt_mlp_row(int layers, const int* widths, const float* theta, co
     return loss;
 }
 
+// One instance k of a batch of 2-D test functions: loss, gradient and Hessian-vector product into
+// the batch arrays (any output may be null). Shared by the CPU launcher and the CUDA kernel.
+LOPT_HD void lopt_testfn_instance(int fn, int64_t k, const float* theta, float* loss, float* grad, const float* v, float* hv) {
+    float g[2] = {0.0f, 0.0f}, h[3] = {0.0f, 0.0f, 0.0f};
+    float f = lopt_testfn(fn, theta[2 * k], theta[2 * k + 1], grad ? g : nullptr, hv ? h : nullptr);
+    if (loss) loss[k] = f;
+    if (grad) { grad[2 * k] = g[0]; grad[2 * k + 1] = g[1]; }
+    if (hv) {
+        float v0 = v[2 * k], v1 = v[2 * k + 1];
+        hv[2 * k] = h[0] * v0 + h[1] * v1;
+        hv[2 * k + 1] = h[1] * v0 + h[2] * v1;
+    }
+}
+
 #endif

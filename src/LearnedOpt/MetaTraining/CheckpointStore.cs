@@ -118,24 +118,5 @@ public sealed class CheckpointStore
     }
 
     /// <summary>Temporary file in the same directory, flushed to disk, then renamed over the target.</summary>
-    public static void AtomicWrite(string path, ReadOnlySpan<byte> bytes)
-    {
-        var full = System.IO.Path.GetFullPath(path);
-        var dir = System.IO.Path.GetDirectoryName(full)!;
-        System.IO.Directory.CreateDirectory(dir);
-        var tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                fs.Write(bytes);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp)) File.Delete(tmp);
-        }
-    }
+    public static void AtomicWrite(string path, ReadOnlySpan<byte> bytes) => LearnedOpt.IO.AtomicFile.Write(path, bytes);
 }
