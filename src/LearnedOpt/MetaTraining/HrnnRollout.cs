@@ -9,8 +9,8 @@ namespace LearnedOpt.MetaTraining;
 /// <summary>
 /// A forward unroll of the production HRNN step (HrnnOptimizer on the CPU backend) on one synthetic
 /// problem: float32 parameters as the optimizer holds them, the task's float64 math on their widened
-/// values, the minibatch/noise stream of step t = Rng(dataSeed).Fork(t) (so ± trajectories see the
-/// same data). The carried state is [θ | optimizer state (export order)].
+/// values, the noise stream of step t = Rng(dataSeed).Stream(t) with the episode's minibatch schedule
+/// keyed by dataSeed (so epochs are partitioned into disjoint batches and ± trajectories see the same data). The carried state is [θ | optimizer state (export order)].
 /// </summary>
 public static class HrnnRollout
 {
@@ -58,7 +58,7 @@ public static class HrnnRollout
         for (int k = 0; k < steps; k++)
         {
             long step = startStep + k;
-            task.TrainingValue(x, g, data.Fork(step), step);
+            task.TrainingValue(x, g, data.Stream(step), step);
             offset = 0;
             for (int t = 0; t < grads.Length; t++)
             {

@@ -19,6 +19,23 @@ public sealed class Rng
 
     public ulong Seed { get; }
 
+    /// <summary>
+    /// A stream with the same <see cref="Seed"/> but its own draws, numbered by <paramref name="index"/>.
+    /// For per-step randomness (gradient noise, sparsity masks) of an episode whose seed-keyed parts
+    /// (the minibatch schedule, which permutes each epoch from the seed) must stay the same across steps.
+    /// </summary>
+    public Rng Stream(long index)
+    {
+        var r = new Rng(Mix(Seed ^ 0xD1B54A32D192ED03UL, index.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        return new Rng(Seed, r);
+    }
+
+    private Rng(ulong seed, Rng state)
+    {
+        Seed = seed;
+        (_s0, _s1, _s2, _s3) = (state._s0, state._s1, state._s2, state._s3);
+    }
+
     /// <summary>An independent stream for a purpose (e.g. "init", "noise"), fixed by this seed and the key.</summary>
     public Rng Fork(string key) => new(Mix(Seed, key));
 

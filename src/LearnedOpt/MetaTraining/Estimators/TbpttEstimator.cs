@@ -48,12 +48,12 @@ public sealed class TbpttEstimator : IMetaGradientEstimator
             var (task, f0, dataSeed) = _env.Episode(i);
             long start = plan[i].StartStep;
             var data = new Rng(dataSeed);
-            // The same minibatch/noise stream as the ES/PES unrolls: step t uses Rng(dataSeed).Fork(t).
+            // The same minibatch/noise stream as the ES/PES unrolls: step t uses Rng(dataSeed).Stream(t).
             GradientOracle oracle = (k, theta, g) =>
             {
                 var flat = task.Concat(theta, nameof(theta));
                 var gf = new double[flat.Length];
-                task.TrainingValue(flat, gf, data.Fork(start + k), start + k);
+                task.TrainingValue(flat, gf, data.Stream(start + k), start + k);
                 var parts = task.Split(gf);
                 for (int t = 0; t < parts.Length; t++) parts[t].CopyTo(g[t], 0);
             };

@@ -10,7 +10,8 @@ namespace LearnedOpt.Tasks.Synthetic;
 /// <see cref="TrainingValue"/>; wrappers call their sub-problems' TrainingValue, so noise set
 /// inside a sub-problem is passed through (decision 2). Minibatch rows depend on rng.Seed and the
 /// step only; noise and sparsity masks are drawn from the rng's stream, so a training step
-/// replays exactly when it is given an rng in the same state (e.g. a fresh rng.Fork(step)).
+/// replays exactly when it is given an rng in the same state (e.g. rng.Stream(step), which keeps
+/// the seed, so consecutive steps read disjoint batches of one epoch permutation).
 /// </summary>
 public abstract class FlatTask : ITaskWithHessian
 {
