@@ -19,7 +19,7 @@ public class OptimizerStepBenchmarks
     [Params(1_000_000, 10_000_000)]
     public int N { get; set; }
 
-    [Params("adam", "sgd", "momentum", "rmsprop", "adamw", "powersign")]
+    [Params("adam", "sgd", "powersign")]
     public string Optimizer { get; set; } = "adam";
 
     [GlobalSetup]
