@@ -52,8 +52,19 @@ public sealed class MetaTrainer
         _metaOptimizer = MetaOptimizer.Create(config.MetaOptimizer, Vector.Length, config.MetaLearningRate);
         _validation = new ValidationSet(sampler, config.Seed, config.ValidationProblems, config.ValidationSteps, config.MaxPointLoss);
         _checkpoints = new CheckpointStore(Path.Combine(outputDirectory, "checkpoints"), config.KeepCheckpoints);
-        Phi = Vector.Flatten(HrnnWeightInit.Create(config.InitSeed, config.H1, config.H2));
+        Phi = Vector.Flatten(InitialWeights(config));
         TrainingProblems = sampler.Entries.Count;
+    }
+
+    /// <summary>φ at iteration 0: the initWeights file (warm start) or the spec's initialisation with initSeed.</summary>
+    private static HrnnWeights InitialWeights(MetaTrainingConfig config)
+    {
+        if (config.InitWeights is not { } path) return HrnnWeightInit.Create(config.InitSeed, config.H1, config.H2);
+        if (!File.Exists(path)) throw new ArgumentException($"initWeights = '{path}': the file does not exist.", nameof(config));
+        var w = HrnnWeights.Load(path);
+        if (w.H1 != config.H1 || w.H2 != config.H2)
+            throw new ArgumentException($"initWeights = '{path}': the file has H1/H2 = {w.H1}/{w.H2}, the config {config.H1}/{config.H2}.", nameof(config));
+        return w;
     }
 
     public MetaTrainingConfig Config { get; }

@@ -42,6 +42,8 @@ public sealed record MetaTrainingConfig
     public int H1 { get; set; } = 20;
     public int H2 { get; set; } = 20;
     public ulong InitSeed { get; set; } = 0;
+    /// <summary>Optional HRNN weight file to start φ from instead of the initSeed weights (warm start); its H1/H2 must match.</summary>
+    public string? InitWeights { get; set; }
     /// <summary>Validation: problems of the training families on fresh seeds, steps each, every N meta-iterations.</summary>
     public int ValidationProblems { get; set; } = 24;
     public int ValidationSteps { get; set; } = 200;
@@ -98,6 +100,7 @@ public sealed record MetaTrainingConfig
         if (!(ClipGlobalNorm > 0)) Fail("clipGlobalNorm", ClipGlobalNorm, "must be > 0 (use a large value to disable)");
         if (H1 < 1 || H1 > 4096) Fail("h1", H1, "must be in [1, 4096]");
         if (H2 < 1 || H2 > 4096) Fail("h2", H2, "must be in [1, 4096]");
+        if (InitWeights is { } w && string.IsNullOrWhiteSpace(w)) Fail("initWeights", $"'{w}'", "must be a weight file path or absent");
         if (ValidationProblems < 0) Fail("validationProblems", ValidationProblems, "must be >= 0");
         if (ValidationSteps < 1) Fail("validationSteps", ValidationSteps, "must be >= 1");
         if (ValidateEvery < 1) Fail("validateEvery", ValidateEvery, "must be >= 1");
