@@ -33,7 +33,7 @@ public class CudaCliTests
     [Fact]
     public void KernelsListsEveryOptimizerKernelForTheRequestedArchs()
     {
-        Assert.SkipUnless(CudaTestEnvironment.HasNvrtc, CudaTestEnvironment.NvrtcReason);
+        CudaTestEnvironment.RequireNvrtc();
         var o = new StringWriter();
         Assert.Equal(0, KernelsCommand.Run(["sm_80", "sm_90"], o));
         var lines = o.ToString().Split('\n');

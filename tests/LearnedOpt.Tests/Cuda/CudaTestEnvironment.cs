@@ -27,6 +27,17 @@ public static class CudaTestEnvironment
     public static bool HasNvrtc => Compiler.Value.Ok;
     public static string NvrtcReason => Compiler.Value.Why;
 
+    /// <summary>
+    /// Skips an NVRTC-tier test where libnvrtc is missing, except under CI=true: CI installs it,
+    /// so there a missing NVRTC is a broken set-up, not a reason to skip the tier.
+    /// </summary>
+    public static void RequireNvrtc()
+    {
+        if (!HasNvrtc && Environment.GetEnvironmentVariable("CI") == "true")
+            Assert.Fail($"CI=true but NVRTC is unusable: {NvrtcReason}");
+        Assert.SkipUnless(HasNvrtc, NvrtcReason);
+    }
+
     /// <summary>A fresh, empty kernel cache folder for one test (deleted by the caller's using).</summary>
     public static TempDirectory TempCache() => new();
 

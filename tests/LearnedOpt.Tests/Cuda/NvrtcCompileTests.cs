@@ -18,7 +18,7 @@ public class NvrtcCompileTests
         return data;
     }
 
-    private static void RequireNvrtc() => Assert.SkipUnless(CudaTestEnvironment.HasNvrtc, CudaTestEnvironment.NvrtcReason);
+    private static void RequireNvrtc() => CudaTestEnvironment.RequireNvrtc();
 
     [Fact]
     public void OptimKernelFileIsEmbedded()

@@ -25,7 +25,7 @@ public class EmulatedDriverTests
     {
         Assert.SkipWhen(CudaTestEnvironment.IsEmulated, "already inside the emulated run");
         Assert.SkipWhen(CudaTestEnvironment.HasDevice, "a real GPU runs the GPU tier directly");
-        Assert.SkipUnless(CudaTestEnvironment.HasNvrtc, CudaTestEnvironment.NvrtcReason);
+        CudaTestEnvironment.RequireNvrtc();
         var compiler = new[] { "/usr/bin/c++", "/usr/bin/g++", "/usr/local/bin/g++" }.FirstOrDefault(File.Exists);
         Assert.SkipWhen(compiler == null, "no C++ compiler to build the emulated driver");
 

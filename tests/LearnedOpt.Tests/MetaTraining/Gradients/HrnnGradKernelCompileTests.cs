@@ -12,7 +12,7 @@ public class HrnnGradKernelCompileTests
     public void HrnnGradKernelsCompileWithoutWarnings(int arch)
     {
         NativeLibraryResolver.Install();
-        Assert.SkipUnless(NativeLibraryResolver.Get(LibraryNames.Nvrtc).Found, "libnvrtc is not installed");
+        LearnedOpt.Tests.Cuda.CudaTestEnvironment.RequireNvrtc();
         var dir = Directory.CreateTempSubdirectory("lopt-hg-kernels-");
         try
         {
