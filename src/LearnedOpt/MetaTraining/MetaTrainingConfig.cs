@@ -20,7 +20,7 @@ public sealed record MetaTrainingConfig
     public int MaxParameters { get; set; } = 64;
     /// <summary>Inner problems in flight per meta-iteration (each its own episode).</summary>
     public int Slots { get; set; } = 16;
-    public int MetaIterations { get; set; } = 2000;
+    public int MetaIterations { get; set; } = 20000;
     /// <summary>Episode length = min + round(Exp(meanExtra)), at most max (meta-training-notes.md).</summary>
     public int EpisodeMinSteps { get; set; } = 100;
     public double EpisodeMeanExtraSteps { get; set; } = 100;
