@@ -38,23 +38,13 @@ public sealed class LeastSquaresTask : FlatTask
     public override double Value(ReadOnlySpan<double> x, Span<double> grad)
     {
         CheckLength(x, nameof(x));
-        var r = new double[M];
-        DenseMath.MatVec(A, M, N, x, B, r);  // r = A x − b
-        double f = 0;
-        foreach (var ri in r) f += ri * ri;
-        if (!grad.IsEmpty)
-        {
-            CheckLength(grad, nameof(grad));
-            DenseMath.MatTVec(A, M, N, r, grad);
-        }
-        return 0.5 * f;
+        if (!grad.IsEmpty) CheckLength(grad, nameof(grad));
+        return DenseMath.LeastSquares(A, M, N, B, x, grad);
     }
 
     public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv)
     {
-        var av = new double[M];
-        DenseMath.MatVec(A, M, N, v, ReadOnlySpan<double>.Empty, av);
-        DenseMath.MatTVec(A, M, N, av, hv);
+        DenseMath.LeastSquaresHvp(A, M, N, v, hv);
     }
 
     public override void SampleInitial(Rng rng, Span<double> x) => x.Clear();

@@ -132,4 +132,23 @@ internal static class DenseMath
         }
         return result;
     }
+
+    /// <summary>f = ½‖Ax − b‖² for A (rows×cols); writes ∇f = Aᵀ(Ax − b) when <paramref name="grad"/> is not empty.</summary>
+    public static double LeastSquares(ReadOnlySpan<double> a, int rows, int cols, ReadOnlySpan<double> b, ReadOnlySpan<double> x, Span<double> grad)
+    {
+        var r = new double[rows];
+        MatVec(a, rows, cols, x, b, r);
+        double f = 0;
+        foreach (var ri in r) f += ri * ri;
+        if (!grad.IsEmpty) MatTVec(a, rows, cols, r, grad);
+        return 0.5 * f;
+    }
+
+    /// <summary>The Hessian-vector product of <see cref="LeastSquares"/>: AᵀA·v.</summary>
+    public static void LeastSquaresHvp(ReadOnlySpan<double> a, int rows, int cols, ReadOnlySpan<double> v, Span<double> hv)
+    {
+        var av = new double[rows];
+        MatVec(a, rows, cols, v, ReadOnlySpan<double>.Empty, av);
+        MatTVec(a, rows, cols, av, hv);
+    }
 }

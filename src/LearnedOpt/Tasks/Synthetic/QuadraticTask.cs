@@ -38,23 +38,13 @@ public sealed class QuadraticTask : FlatTask
     public override double Value(ReadOnlySpan<double> x, Span<double> grad)
     {
         CheckLength(x, nameof(x));
-        var r = new double[N];
-        DenseMath.MatVec(W, N, N, x, Y, r);
-        double f = 0;
-        foreach (var ri in r) f += ri * ri;
-        if (!grad.IsEmpty)
-        {
-            CheckLength(grad, nameof(grad));
-            DenseMath.MatTVec(W, N, N, r, grad);
-        }
-        return 0.5 * f;
+        if (!grad.IsEmpty) CheckLength(grad, nameof(grad));
+        return DenseMath.LeastSquares(W, N, N, Y, x, grad);
     }
 
     public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv)
     {
-        var wv = new double[N];
-        DenseMath.MatVec(W, N, N, v, ReadOnlySpan<double>.Empty, wv);
-        DenseMath.MatTVec(W, N, N, wv, hv);
+        DenseMath.LeastSquaresHvp(W, N, N, v, hv);
     }
 
     public override void SampleInitial(Rng rng, Span<double> x) => FillGaussian(rng, x);
