@@ -20,13 +20,22 @@ public sealed class BenchCommand : ICommandFactory
         var json = new Option<bool>("--json") { Description = "One JSON object per line: optimizer, backend, size, ns_per_param, gbps, copy_gbps" };
         var weights = new Option<string?>("--weights") { Description = "Learned optimizer weights (hrnn); fresh initial weights when omitted" };
         var seconds = new Option<double>("--seconds") { Description = "Target timing time per measurement", DefaultValueFactory = _ => 0.5 };
-        var suite = new Option<string>("--suite") { Description = "optimizers (the fused step) or tasks (batched loss + gradient throughput)", DefaultValueFactory = _ => "optimizers" };
-        suite.AcceptOnlyFromAmong("optimizers", "tasks");
+        var suite = new Option<string>("--suite") { Description = "optimizers (the fused step), tasks (batched loss + gradient throughput) or meta (meta-gradients per second and their time split)", DefaultValueFactory = _ => "optimizers" };
+        suite.AcceptOnlyFromAmong("optimizers", "tasks", "meta");
+        var config = new Option<string?>("--config") { Description = "meta suite: the meta-training config to time (default: the embedded default config)" };
+        var estimators = new Option<string>("--estimators") { Description = "meta suite: comma-separated estimators", DefaultValueFactory = _ => "tbptt,es,pes" };
+        var iterations = new Option<int>("--iterations") { Description = "meta suite: timed meta-iterations per estimator (after one warm-up)", DefaultValueFactory = _ => 5 };
         var backend = BackendOption.Create();
         var cmd = new Command("bench", "Time the fused optimizer step against a copy kernel (and Adam) on one backend, or the batched task evaluation.");
-        foreach (var o in new Option[] { optimizer, sizes, json, weights, seconds, suite, backend }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { optimizer, sizes, json, weights, seconds, suite, backend, config, estimators, iterations }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
+            if (parse.GetValue(suite) == "meta")
+            {
+                using var metaEngine = BackendOption.Open(parse, backend, quiet: parse.GetValue(json));
+                MetaBench.Run(metaEngine, parse.GetValue(config), parse.GetValue(estimators)!, parse.GetValue(iterations), parse.GetValue(json));
+                return 0;
+            }
             if (parse.GetValue(suite) == "tasks")
             {
                 using var taskEngine = BackendOption.Open(parse, backend, quiet: parse.GetValue(json));

@@ -53,12 +53,14 @@ public static class HrnnRollout
         var g = new double[size];
         var points = new double[steps + 1];
         Widen(theta, x);
-        points[0] = MetaObjective.PointLoss(task.Value(x, Span<double>.Empty), initialLoss, cap);
+        using (PhaseTimer.Time(UnrollPhase.Task))
+            points[0] = MetaObjective.PointLoss(task.Value(x, Span<double>.Empty), initialLoss, cap);
         var data = new Rng(dataSeed);
         for (int k = 0; k < steps; k++)
         {
             long step = startStep + k;
-            task.TrainingValue(x, g, data.Stream(step), step);
+            using (PhaseTimer.Time(UnrollPhase.Task))
+                task.TrainingValue(x, g, data.Stream(step), step);
             offset = 0;
             for (int t = 0; t < grads.Length; t++)
             {
@@ -66,9 +68,11 @@ public static class HrnnRollout
                 for (int j = 0; j < gt.Length; j++) gt[j] = (float)g[offset + j];
                 offset += gt.Length;
             }
-            opt.Step(theta, grads);
+            using (PhaseTimer.Time(UnrollPhase.OptimizerStep, backend))
+                opt.Step(theta, grads);
             Widen(theta, x);
-            points[k + 1] = MetaObjective.PointLoss(task.Value(x, Span<double>.Empty), initialLoss, cap);
+            using (PhaseTimer.Time(UnrollPhase.Task))
+                points[k + 1] = MetaObjective.PointLoss(task.Value(x, Span<double>.Empty), initialLoss, cap);
         }
 
         var exported = opt.ExportState();

@@ -75,6 +75,9 @@ public sealed class MetaTrainer
     public int TrainingProblems { get; }
     public double BestValidation => _bestScore;
 
+    /// <summary>Trajectory steps unrolled so far (an antithetic pair counts two).</summary>
+    public long InnerSteps => _innerSteps;
+
     /// <summary>Called after every meta-iteration (progress display).</summary>
     public Action<MetaIterationReport>? OnIteration { get; set; }
 

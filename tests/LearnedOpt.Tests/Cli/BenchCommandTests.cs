@@ -58,4 +58,34 @@ public sealed class BenchCommandTests
             Assert.True(doc.RootElement.GetProperty("instance_params_per_s").GetDouble() > 0);
         }
     }
+
+    [Fact]
+    public void MetaSuiteReportsRatesAndATimeSplitThatAddsUp()
+    {
+        var (exit, output, err) = CliRunner.Run("bench", "--suite", "meta", "--estimators", "es,pes", "--iterations", "1", "--backend", "cpu", "--json");
+        Assert.True(exit == 0, err);
+        var lines = output.Trim().Split('\n');
+        Assert.Equal(2, lines.Length);
+        foreach (var line in lines)
+        {
+            using var doc = JsonDocument.Parse(line);
+            var o = doc.RootElement;
+            double inner = o.GetProperty("inner_steps_per_s").GetDouble();
+            Assert.True(inner > 0);
+            // An antithetic pair unrolls each problem step twice.
+            Assert.Equal(inner / 2, o.GetProperty("problem_steps_per_s").GetDouble(), inner * 1e-9 + 1);
+            double opt = o.GetProperty("share_optimizer_step").GetDouble(), task = o.GetProperty("share_task").GetDouble();
+            Assert.True(opt > 0 && task > 0, line);
+            Assert.Equal(1.0, opt + task + o.GetProperty("share_backward").GetDouble(), 9);
+            Assert.Equal(0.0, o.GetProperty("share_backward").GetDouble());
+        }
+    }
+
+    [Fact]
+    public void MetaSuiteRejectsAnUnknownEstimator()
+    {
+        var (exit, _, err) = CliRunner.Run("bench", "--suite", "meta", "--estimators", "sgd", "--backend", "cpu");
+        Assert.Equal(2, exit);
+        Assert.Contains("sgd", err);
+    }
 }
