@@ -9,6 +9,10 @@ namespace {
 
 bool bad_hvp_args(const float* v, const float* hv) { return (v == nullptr) != (hv == nullptr); }
 
+// Below about this many multiply-adds a parallel region costs more than it saves (a busy
+// machine makes small regions 10-40x slower); meta-training evaluates small batches every step.
+constexpr int64_t kParallelWork = 16384;
+
 // r = W x - y (y may be null).
 void residual(const float* w, const float* x, const float* y, int n, float* r) {
     for (int i = 0; i < n; ++i) {
@@ -41,7 +45,7 @@ LOPT_API int32_t lopt_problems_testfn(int32_t fn, int64_t count, const float* th
     if (count < 0 || (count > 0 && !theta) || bad_hvp_args(v, hv)) {
         lopt_set_error("lopt_problems_testfn: bad count or pointer"); return LOPT_E_ARGUMENT;
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (count * 64 >= kParallelWork)
     for (int64_t k = 0; k < count; ++k) lopt_testfn_instance(fn, k, theta, loss, grad, v, hv);
     return 0;
 }
@@ -51,7 +55,7 @@ LOPT_API int32_t lopt_problems_bowl(int64_t count, const float* a, const float* 
     if (count < 0 || (count > 0 && (!a || !theta)) || bad_hvp_args(v, hv)) {
         lopt_set_error("lopt_problems_bowl: bad count or pointer"); return LOPT_E_ARGUMENT;
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (count * 16 >= kParallelWork)
     for (int64_t k = 0; k < count; ++k) {
         float r[2], g[2];
         residual(a + 4 * k, theta + 2 * k, nullptr, 2, r);
@@ -70,7 +74,7 @@ LOPT_API int32_t lopt_problems_quadratic(int64_t count, int32_t n, const float* 
     if (count < 0 || n < 1 || (count > 0 && (!w || !y || !theta)) || bad_hvp_args(v, hv)) {
         lopt_set_error("lopt_problems_quadratic: bad count, n or pointer"); return LOPT_E_ARGUMENT;
     }
-#pragma omp parallel
+#pragma omp parallel if (count * n * n >= kParallelWork)
     {
         std::vector<float> r((size_t)n);
 #pragma omp for schedule(static)
@@ -99,7 +103,7 @@ LOPT_API int32_t lopt_problems_norm(int64_t count, int32_t n, float p, const flo
     if (count < 0 || n < 1 || !(p >= 1.0f) || (count > 0 && (!w || !y || !theta)) || bad_hvp_args(v, hv)) {
         lopt_set_error("lopt_problems_norm: bad count, n, p (>= 1) or pointer"); return LOPT_E_ARGUMENT;
     }
-#pragma omp parallel
+#pragma omp parallel if (count * n * n >= kParallelWork)
     {
         std::vector<float> r((size_t)n), u((size_t)n), wv((size_t)n);
 #pragma omp for schedule(static)
@@ -146,7 +150,7 @@ LOPT_API int32_t lopt_problems_classifier(int64_t count, int32_t layers, const i
     const int dim = lopt_mlp_dim(layers, widths);
     const int used = batch_rows ? batch : rows;
     const float reg = l2 / (float)(2 * layers);
-#pragma omp parallel
+#pragma omp parallel if (count * used * dim >= kParallelWork)
     {
         std::vector<float> act((size_t)total), d0((size_t)widest), d1((size_t)widest);
 #pragma omp for schedule(static)
