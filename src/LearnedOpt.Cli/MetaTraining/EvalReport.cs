@@ -99,7 +99,7 @@ public static class EvalReport
             line.Color = colors.GetValueOrDefault(o.Optimizer, ScottPlot.Colors.Gray);
             line.LineWidth = o.Optimizer == "hrnn" ? 3 : 2;
         }
-        plot.ShowLegend();
+        plot.ShowLegend(ScottPlot.Alignment.UpperRight); // loss curves fall: the upper right is the empty corner
         plot.SavePng(path, 900, 540);
     }
 }
