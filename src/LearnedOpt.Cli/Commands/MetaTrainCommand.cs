@@ -60,7 +60,7 @@ public sealed class MetaTrainCommand : ICommandFactory
             // Per-slot: trajectories run in parallel in managed code, one OpenMP thread each. Batched:
             // the grouped step and the problem batches use the OpenMP threads (or the GPU).
             using var backend = new CpuBackend(threads: batched ? cfg.EffectiveThreads : 1);
-            using var unrollBackend = BackendOption.Open(parse, backendOption);
+            using var unrollBackend = BackendOption.Open(parse, backendOption, quiet: !batched);
             if (unrollBackend is not CpuBackend && !batched)
                 throw new CliError($"--backend {parse.GetValue(backendOption)}: meta-training runs on {unrollBackend.Kind} only with \"unroll\": \"batched\" in the config; per-slot unrolls run on the CPU.");
             var trainer = new MetaTrainer(cfg, dir, backend, unrollBackend is CpuBackend ? backend : unrollBackend);
