@@ -272,9 +272,13 @@ LOPT_API int32_t lopt_hrnn_step_grouped(const float* packs, int32_t h1, int32_t 
     if (!check_grouped("lopt_hrnn_step_grouped", packs, h1, h2, t, first, groups, sh, true)) return LOPT_E_ARGUMENT;
     const lopt_hrnn_layout L = lopt_hrnn_make_layout(h1, h2);
     // Groups are independent: they run in parallel, each on one thread (one group alone keeps the
-    // step's own parallel loops). Every group's arithmetic is the same either way.
+    // step's own parallel loops). Every group's arithmetic is the same either way. As in the single
+    // step, less than a chunk of coordinates in all stays on the calling thread: a parallel region
+    // costs more than that on a busy machine (the small problems of meta-training).
     const bool inner = groups == 1;
-#pragma omp parallel for schedule(dynamic, 1) if (groups > 1)
+    int64_t work = 0;
+    for (int32_t i = 0; i < first[groups]; ++i) work += t[i].n;
+#pragma omp parallel for schedule(dynamic, 1) if (groups > 1 && work > kChunk)
     for (int32_t q = 0; q < groups; ++q) {
         if (active && !active[q]) continue;
         const lopt_hrnn_shared g = group_shared(sh, L, first[q], q);
