@@ -23,6 +23,7 @@ public sealed class BatchedUnrollEnvironment : IBatchedUnrollEnvironment
     private readonly HrnnParameterVector _vector;
     private readonly IBackend _backend;
     private readonly double _cap;
+    private readonly ulong _entriesFingerprint;
 
     /// <param name="sampler">The ensemble restricted to entries with a batched problem on <paramref name="backend"/> (<see cref="Restrict"/>).</param>
     public BatchedUnrollEnvironment(MetaTrainingConfig config, EnsembleSampler sampler, HrnnParameterVector vector, IBackend backend)
@@ -32,6 +33,7 @@ public sealed class BatchedUnrollEnvironment : IBatchedUnrollEnvironment
         _backend = backend ?? throw new ArgumentNullException(nameof(backend));
         _episodes = new HrnnUnrollEnvironment(config, sampler, vector, backend);
         _cap = config.MaxPointLoss;
+        _entriesFingerprint = Fingerprint(sampler.Entries.Select(e => e.Name));
     }
 
     /// <summary>
@@ -64,9 +66,32 @@ public sealed class BatchedUnrollEnvironment : IBatchedUnrollEnvironment
     public double[] Unroll(int slot, InnerState state, float[] phi, Truncation truncation)
         => UnrollMany([new UnrollRequest(slot, state, phi, truncation)])[0];
 
-    public void Save(StateBag bag, string prefix) => _episodes.Save(bag, prefix);
+    /// <summary>The bookkeeping, plus a fingerprint of the batched ensemble: slots store entry indices, which mean other problems if the supported entries change.</summary>
+    public void Save(StateBag bag, string prefix)
+    {
+        _episodes.Save(bag, prefix);
+        bag.SetULongs($"{prefix}batchedEntries", [_entriesFingerprint]);
+    }
 
-    public void Load(StateBag bag, string prefix) => _episodes.Load(bag, prefix);
+    public void Load(StateBag bag, string prefix)
+    {
+        var saved = bag.GetULongs($"{prefix}batchedEntries", 1)[0];
+        if (saved != _entriesFingerprint)
+            throw new InvalidDataException($"{bag.Source}: written for another batched ensemble (the entries with a batched problem differ from this build's and backend's).");
+        _episodes.Load(bag, prefix);
+    }
+
+    // FNV-1a over the entry names in order.
+    private static ulong Fingerprint(IEnumerable<string> names)
+    {
+        ulong h = 14695981039346656037UL;
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(string.Join("\n", names)))
+        {
+            h ^= b;
+            h *= 1099511628211UL;
+        }
+        return h;
+    }
 
     /// <summary>The trajectories that share one batched problem: rows of its instance-major tensors.</summary>
     private sealed class Batch : IDisposable

@@ -140,4 +140,24 @@ public class BatchedUnrollEnvironmentTests
             for (int k = 0; k < phi.Length; k++) phi[k] -= 1e-3f * Math.Sign(ga.Gradient[k]);
         }
     }
+
+    [Fact]
+    public void BookkeepingOfAnotherBatchedEnsembleIsRejected()
+    {
+        using var cpu = new CpuBackend();
+        var cfg = Config(4);
+        var (_, batched, vector, _) = Pair(cfg, cpu, cpu);
+        batched.NextTruncations();
+        var bag = new StateBag("test");
+        batched.Save(bag, "env/");
+        // The same bookkeeping loads into an environment of the same ensemble...
+        var (_, same, _, _) = Pair(cfg, cpu, cpu);
+        same.Load(bag, "env/");
+        Assert.Equal(batched.EpisodesStarted, same.EpisodesStarted);
+        // ...but not into one whose supported entries differ (entry indices would mean other problems).
+        var (fewer, _) = BatchedUnrollEnvironment.Restrict(new EnsembleSampler(cfg.Ensemble, cfg.MaxParameters), cpu);
+        var other = new BatchedUnrollEnvironment(cfg, fewer.Where(e => e.Family != "bowl", "is not a bowl"), vector, cpu);
+        var e = Assert.Throws<InvalidDataException>(() => other.Load(bag, "env/"));
+        Assert.Contains("another batched ensemble", e.Message);
+    }
 }
