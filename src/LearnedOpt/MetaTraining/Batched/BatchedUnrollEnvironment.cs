@@ -16,6 +16,8 @@ namespace LearnedOpt.MetaTraining.Batched;
 /// run in float32 on the backend (the per-slot path widens θ to float64), so the two paths agree to
 /// float32 rounding, not bit for bit; on the CPU backend a batched run is itself reproducible
 /// bit for bit (checkpoint resume included). Carried states use the per-slot layout [θ | state].
+/// Each call allocates its own buffers; on CUDA, calls share the backend's stream, so the
+/// estimators make one <see cref="UnrollMany"/> call per meta-iteration rather than concurrent ones.
 /// </summary>
 public sealed class BatchedUnrollEnvironment : IBatchedUnrollEnvironment
 {
