@@ -118,19 +118,8 @@ void derive(const float* pack, const lopt_hrnn_layout& L, const lopt_hrnn_tensor
     sh->mu[0] = count > 0 ? (float)(total / count) : 0.0f;
 }
 
-}  // namespace
-
-extern "C" {
-
-LOPT_API int32_t lopt_hrnn_pack_floats(int32_t h1, int32_t h2) {
-    if (h1 < 1 || h2 < 1) return -1;
-    return lopt_hrnn_make_layout(h1, h2).total;
-}
-
-LOPT_API int32_t lopt_hrnn_prepare(const float* pack, int32_t h1, int32_t h2, const lopt_hrnn_tensor* t,
-                                   int32_t k, const lopt_hrnn_shared* sh) {
-    if (!check_args("lopt_hrnn_prepare", pack, h1, h2, t, k, sh, false)) return LOPT_E_ARGUMENT;
-    const lopt_hrnn_layout L = lopt_hrnn_make_layout(h1, h2);
+// Derived fields of one optimizer instance from its state.
+void prepare_one(const float* pack, const lopt_hrnn_layout& L, const lopt_hrnn_tensor* t, int32_t k, const lopt_hrnn_shared* sh) {
     for (int32_t i = 0; i < k; ++i) {
         const float* ell = t[i].block + LOPT_HRNN_OFF_ELL * t[i].n;
         double sum = 0;
@@ -138,13 +127,13 @@ LOPT_API int32_t lopt_hrnn_prepare(const float* pack, int32_t h1, int32_t h2, co
         sh->ellmean[i] = t[i].n > 0 ? (float)(sum / (double)t[i].n) : 0.0f;
     }
     derive(pack, L, t, k, sh);
-    return 0;
 }
 
-LOPT_API int32_t lopt_hrnn_step(const float* pack, int32_t h1, int32_t h2, const lopt_hrnn_tensor* t,
-                                int32_t k, const lopt_hrnn_shared* sh, int32_t* skipped, int64_t* bad_entries) {
-    if (!check_args("lopt_hrnn_step", pack, h1, h2, t, k, sh, true)) return LOPT_E_ARGUMENT;
-    const lopt_hrnn_layout L = lopt_hrnn_make_layout(h1, h2);
+// One step of one optimizer instance over its k tensors. `inner` lets its loops use OpenMP threads
+// (off when the caller already runs instances in parallel); results do not depend on it.
+void step_one(const float* pack, const lopt_hrnn_layout& L, const lopt_hrnn_tensor* t, int32_t k, const lopt_hrnn_shared* sh,
+              int32_t* skipped, int64_t* bad_entries, bool inner) {
+    const int32_t h1 = L.h1, h2 = L.h2;
     const lopt_hrnn_pw* w = reinterpret_cast<const lopt_hrnn_pw*>(pack);
 
     // Scan: a tensor with any unusable gradient entry skips the step (docs/hrnn.md).
@@ -154,7 +143,7 @@ LOPT_API int32_t lopt_hrnn_step(const float* pack, int32_t h1, int32_t h2, const
         int64_t bad = 0;
         const float* g = t[i].grad;
         const int64_t n = t[i].n;
-#pragma omp parallel for schedule(static) reduction(+ : bad) if (n >= 65536)
+#pragma omp parallel for schedule(static) reduction(+ : bad) if (inner && n >= 65536)
         for (int64_t c = 0; c < n; ++c) bad += lopt_hrnn_grad_ok(g[c]) ? 0 : 1;
         bad_total += bad;
         skip[i] = (n == 0 || bad > 0) ? 1 : 0;
@@ -168,14 +157,14 @@ LOPT_API int32_t lopt_hrnn_step(const float* pack, int32_t h1, int32_t h2, const
     const int64_t nchunks = (int64_t)chunks.size();
     std::vector<double> sums((size_t)nchunks * LOPT_HRNN_SUMS);
     const float mu = sh->mu[0];
-#pragma omp parallel for schedule(dynamic, 1) if (nchunks > 1)
+#pragma omp parallel for schedule(dynamic, 1) if (inner && nchunks > 1)
     for (int64_t c = 0; c < nchunks; ++c) {
         const Chunk& ch = chunks[c];
         pass_a(w, sh->e0 + (int64_t)ch.k * LOPT_HRNN_G0, mu, t[ch.k], ch.begin, ch.end, &sums[(size_t)c * LOPT_HRNN_SUMS]);
     }
 
     // Small pass: per-tensor sums in chunk order, c_k, tensor RNNs, then the global RNN.
-    std::vector<float> ck(k, 0.0f), gmean(h2, 0.0f);
+    std::vector<float> ck(k, 0.0f);
     std::vector<double> tsum(LOPT_HRNN_SUMS), smean(h1, 0.0);
     int64_t c = 0, updated = 0;
     float in[LOPT_HRNN_I1];
@@ -201,13 +190,100 @@ LOPT_API int32_t lopt_hrnn_step(const float* pack, int32_t h1, int32_t h2, const
     derive(pack, L, t, k, sh);
 
     // Pass B.
-#pragma omp parallel for schedule(dynamic, 1) if (nchunks > 4)
+#pragma omp parallel for schedule(dynamic, 1) if (inner && nchunks > 4)
     for (int64_t q = 0; q < nchunks; ++q) {
         const Chunk& ch = chunks[q];
         const lopt_hrnn_tensor& tt = t[ch.k];
         const float* scratch = tt.block + LOPT_HRNN_OFF_SCRATCH * tt.n;
         const float scale = ck[ch.k];
         for (int64_t i = ch.begin; i < ch.end; ++i) tt.theta[i] -= scratch[i] * scale;
+    }
+}
+
+// Group q's view of the grouped shared arrays (see lopt_hrnn_abi.h).
+lopt_hrnn_shared group_shared(const lopt_hrnn_shared* sh, const lopt_hrnn_layout& L, int32_t first, int32_t q) {
+    lopt_hrnn_shared g;
+    g.s = sh->s + (int64_t)first * L.h1;
+    g.g = sh->g + (int64_t)q * L.h2;
+    g.e0 = sh->e0 + (int64_t)first * LOPT_HRNN_G0;
+    g.etg = sh->etg + (int64_t)q * 3 * L.h1;
+    g.ellmean = sh->ellmean + first;
+    g.mu = sh->mu + q;
+    return g;
+}
+
+// Checks the group table and every group's arguments.
+bool check_grouped(const char* fn, const float* packs, int32_t h1, int32_t h2, const lopt_hrnn_tensor* t,
+                   const int32_t* first, int32_t groups, const lopt_hrnn_shared* sh, bool need_io) {
+    static thread_local char msg[256];
+    const char* why = nullptr;
+    if (groups < 1) why = "need at least one group";
+    else if (!first) why = "null group table";
+    else if (first[0] != 0) why = "group_first[0] must be 0";
+    else
+        for (int32_t q = 0; q < groups && !why; ++q)
+            if (first[q + 1] <= first[q]) why = "every group needs at least one tensor (group_first strictly increasing)";
+    if (why) {
+        snprintf(msg, sizeof msg, "%s: %s", fn, why);
+        lopt_set_error(msg);
+        return false;
+    }
+    if (!check_args(fn, packs, h1, h2, t, first[groups], sh, need_io)) return false;
+    return true;
+}
+
+}  // namespace
+
+extern "C" {
+
+LOPT_API int32_t lopt_hrnn_pack_floats(int32_t h1, int32_t h2) {
+    if (h1 < 1 || h2 < 1) return -1;
+    return lopt_hrnn_make_layout(h1, h2).total;
+}
+
+LOPT_API int32_t lopt_hrnn_prepare(const float* pack, int32_t h1, int32_t h2, const lopt_hrnn_tensor* t,
+                                   int32_t k, const lopt_hrnn_shared* sh) {
+    if (!check_args("lopt_hrnn_prepare", pack, h1, h2, t, k, sh, false)) return LOPT_E_ARGUMENT;
+    prepare_one(pack, lopt_hrnn_make_layout(h1, h2), t, k, sh);
+    return 0;
+}
+
+LOPT_API int32_t lopt_hrnn_step(const float* pack, int32_t h1, int32_t h2, const lopt_hrnn_tensor* t,
+                                int32_t k, const lopt_hrnn_shared* sh, int32_t* skipped, int64_t* bad_entries) {
+    if (!check_args("lopt_hrnn_step", pack, h1, h2, t, k, sh, true)) return LOPT_E_ARGUMENT;
+    step_one(pack, lopt_hrnn_make_layout(h1, h2), t, k, sh, skipped, bad_entries, true);
+    return 0;
+}
+
+LOPT_API int32_t lopt_hrnn_prepare_grouped(const float* packs, int32_t h1, int32_t h2, const lopt_hrnn_tensor* t,
+                                           const int32_t* first, int32_t groups, const lopt_hrnn_shared* sh) {
+    if (!check_grouped("lopt_hrnn_prepare_grouped", packs, h1, h2, t, first, groups, sh, false)) return LOPT_E_ARGUMENT;
+    const lopt_hrnn_layout L = lopt_hrnn_make_layout(h1, h2);
+    for (int32_t q = 0; q < groups; ++q) {
+        const lopt_hrnn_shared g = group_shared(sh, L, first[q], q);
+        prepare_one(packs + (int64_t)q * L.total, L, t + first[q], first[q + 1] - first[q], &g);
+    }
+    return 0;
+}
+
+LOPT_API int32_t lopt_hrnn_step_grouped(const float* packs, int32_t h1, int32_t h2, const lopt_hrnn_tensor* t,
+                                        const int32_t* first, int32_t groups, const int32_t* active,
+                                        const lopt_hrnn_shared* sh, int32_t* skipped, int64_t* bad_entries) {
+    if (!check_grouped("lopt_hrnn_step_grouped", packs, h1, h2, t, first, groups, sh, true)) return LOPT_E_ARGUMENT;
+    const lopt_hrnn_layout L = lopt_hrnn_make_layout(h1, h2);
+    // Groups are independent: they run in parallel, each on one thread (one group alone keeps the
+    // step's own parallel loops). Every group's arithmetic is the same either way. As in the single
+    // step, less than a chunk of coordinates in all stays on the calling thread: a parallel region
+    // costs more than that on a busy machine (the small problems of meta-training).
+    const bool inner = groups == 1;
+    int64_t work = 0;
+    for (int32_t i = 0; i < first[groups]; ++i) work += t[i].n;
+#pragma omp parallel for schedule(dynamic, 1) if (groups > 1 && work > kChunk)
+    for (int32_t q = 0; q < groups; ++q) {
+        if (active && !active[q]) continue;
+        const lopt_hrnn_shared g = group_shared(sh, L, first[q], q);
+        step_one(packs + (int64_t)q * L.total, L, t + first[q], first[q + 1] - first[q], &g,
+                 skipped ? skipped + first[q] : nullptr, bad_entries ? bad_entries + q : nullptr, inner);
     }
     return 0;
 }

@@ -1,11 +1,14 @@
-// HRNN step on CUDA (docs/hrnn.md): four launches per step whatever the tensor count, each
-// walking a table of tensors (lopt_hrnn_desc) and a chunk table (chunk -> tensor):
+// HRNN step on CUDA (docs/hrnn.md): four launches per step whatever the tensor or group count,
+// each walking a table of tensors (lopt_hrnn_desc) and a chunk table (chunk -> tensor):
 //   lopt_hrnn_scan   one block per chunk: counts unusable gradient entries per tensor
 //   lopt_hrnn_pass_a one block per chunk: the per-coordinate step of lopt_hrnn.h, the scratch
 //                    exp(a + o) d, and the chunk's 24 sums (d^2, [h, x], new log-LR)
-//   lopt_hrnn_small  one block: per tensor (a warp each) c_k and the tensor RNN, then the global
-//                    RNN, the next step's biases and mu, and the skip bookkeeping
+//   lopt_hrnn_small  one block per group: per tensor (a warp each) c_k and the tensor RNN, then
+//                    the global RNN, the next step's biases and mu, and the skip bookkeeping
 //   lopt_hrnn_pass_b one block per chunk: theta -= scratch * c_k
+// A group is one optimizer instance (lopt_hrnn_abi.h, grouped step): tensors
+// [group_first[q], group_first[q + 1]), weights at packs + q * pack_stride, g/etg/mu/counters
+// at offset q; a plain step is one group. active (null: all) masks whole groups out of a step.
 // Sums are combined in a fixed order (warps, then chunks in order), so runs are reproducible.
 #include "lopt/lopt_hrnn.h"
 
@@ -38,9 +41,10 @@ __device__ __forceinline__ void block_sums(const float* acc, int count, float (*
     }
 }
 
-extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_scan(const lopt_hrnn_desc* tab, const int* chunk_k, int* bad) {
+extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_scan(const lopt_hrnn_desc* tab, const int* chunk_k, const int* active, int* bad) {
     int c = blockIdx.x, k = chunk_k[c];
     const lopt_hrnn_desc t = tab[k];
+    if (active && !active[t.group]) return;  // the whole group sits this step out
     long long begin, end;
     chunk_range(t, c, &begin, &end);
     unsigned int count = 0;
@@ -50,22 +54,25 @@ extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_scan(const 
     if ((threadIdx.x & 31) == 0 && count) atomicAdd(bad + k, (int)count);
 }
 
-extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_pass_a(const float* pack, const lopt_hrnn_desc* tab, const int* chunk_k,
-                                                                          const int* bad, const float* e0, const float* mu, float* partials) {
+extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_pass_a(const float* packs, long long pack_stride, const lopt_hrnn_desc* tab,
+        const int* chunk_k, const int* active, const int* bad, const float* e0, const float* mu, float* partials) {
     __shared__ lopt_hrnn_pw w;
     __shared__ float e[LOPT_HRNN_G0];
     __shared__ float red[HRNN_WARPS][LOPT_HRNN_SUMS];
     int c = blockIdx.x, k = chunk_k[c];
-    if (bad[k] > 0) return;  // the whole tensor skips this step
+    const lopt_hrnn_desc t = tab[k];
+    // Block-uniform exits (before any barrier): the group sits out, or the tensor skips this step.
+    if (active && !active[t.group]) return;
+    if (bad[k] > 0) return;
+    const float* pack = packs + (long long)t.group * pack_stride;
     float* wf = reinterpret_cast<float*>(&w);
     for (int i = threadIdx.x; i < LOPT_HRNN_PW_FLOATS; i += HRNN_THREADS) wf[i] = pack[i];
-    if (threadIdx.x < LOPT_HRNN_G0) e[threadIdx.x] = e0[k * LOPT_HRNN_G0 + threadIdx.x];
+    if (threadIdx.x < LOPT_HRNN_G0) e[threadIdx.x] = e0[(long long)k * LOPT_HRNN_G0 + threadIdx.x];
     __syncthreads();
 
-    const lopt_hrnn_desc t = tab[k];
     const long long n = t.n;
     float* blk = t.block;
-    const float m_u = mu[0];
+    const float m_u = mu[t.group];
     long long begin, end;
     chunk_range(t, c, &begin, &end);
     float acc[LOPT_HRNN_SUMS];
@@ -97,10 +104,12 @@ extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_pass_a(cons
     block_sums(acc, LOPT_HRNN_SUMS, red, partials + (long long)c * LOPT_HRNN_SUMS);
 }
 
-extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_pass_b(const lopt_hrnn_desc* tab, const int* chunk_k, const int* skipped, const float* ck) {
+extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_pass_b(const lopt_hrnn_desc* tab, const int* chunk_k, const int* active,
+                                                                          const int* skipped, const float* ck) {
     int c = blockIdx.x, k = chunk_k[c];
-    if (skipped[k]) return;
     const lopt_hrnn_desc t = tab[k];
+    if (active && !active[t.group]) return;
+    if (skipped[k]) return;
     const float* scratch = t.block + LOPT_HRNN_OFF_SCRATCH * t.n;
     const float scale = ck[k];
     long long begin, end;
@@ -119,27 +128,37 @@ __device__ void small_cell(int tid, int count, const float* x, int I, float* h, 
     sync();
 }
 
-// The fields the next step reads, from s and G: e_tg, every e_0, and mu (whole block).
-__device__ void derive(const float* pack, const lopt_hrnn_layout& L, int K, const lopt_hrnn_desc* tab, const float* s,
+// The fields the next step reads for the group of tensors [k0, k1), from s and its G: e_tg,
+// every e_0, and mu (whole block). g, etg, mu point at the group's own entries.
+__device__ void derive(const float* pack, const lopt_hrnn_layout& L, int k0, int k1, const lopt_hrnn_desc* tab, const float* s,
                        const float* g, float* e0, float* etg, const float* ellmean, float* mu) {
     for (int j = threadIdx.x; j < 3 * L.h1; j += blockDim.x) etg[j] = lopt_hrnn_affine(j, g, L.h2, pack + L.tg_w, 3 * L.h1, pack + L.tg_b);
-    for (int q = threadIdx.x; q < K * LOPT_HRNN_G0; q += blockDim.x) {
-        int k = q / LOPT_HRNN_G0, j = q % LOPT_HRNN_G0;
-        e0[q] = lopt_hrnn_e0(j, pack, &L, s + (long long)k * L.h1, g);
+    const int count = (k1 - k0) * LOPT_HRNN_G0;
+    for (int q = threadIdx.x; q < count; q += blockDim.x) {
+        int k = k0 + q / LOPT_HRNN_G0, j = q % LOPT_HRNN_G0;
+        e0[(long long)k * LOPT_HRNN_G0 + j] = lopt_hrnn_e0(j, pack, &L, s + (long long)k * L.h1, g);
     }
     if (threadIdx.x == 0) {
-        double total = 0.0, count = 0.0;
-        for (int k = 0; k < K; ++k)
-            if (tab[k].n > 0) { total += (double)ellmean[k] * (double)tab[k].n; count += (double)tab[k].n; }
-        mu[0] = count > 0.0 ? (float)(total / count) : 0.0f;
+        double total = 0.0, n = 0.0;
+        for (int k = k0; k < k1; ++k)
+            if (tab[k].n > 0) { total += (double)ellmean[k] * (double)tab[k].n; n += (double)tab[k].n; }
+        mu[0] = n > 0.0 ? (float)(total / n) : 0.0f;
     }
 }
 
-// Dynamic shared memory: max(warps * (I1 + 3 H1), H1 + 3 H2) floats.
-extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_small(const float* pack, int h1, int h2, int K, const lopt_hrnn_desc* tab,
-        const float* partials, int* bad, int* skipped, unsigned long long* counters, float* s, float* g, float* e0, float* etg,
-        float* ellmean, float* mu, float* ck) {
+// One block per group (gridDim.x = groups). Dynamic shared memory: max(warps * (I1 + 3 H1), H1 + 3 H2) floats.
+extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_small(const float* packs, long long pack_stride, int h1, int h2,
+        const int* group_first, const lopt_hrnn_desc* tab, const float* partials, const int* active, int* bad, int* skipped,
+        unsigned long long* counters, float* s, float* g_all, float* e0, float* etg_all, float* ellmean, float* mu_all, float* ck) {
     extern __shared__ float sh[];
+    const int grp = blockIdx.x;
+    if (active && !active[grp]) return;  // block-uniform, before any barrier
+    const int k0 = group_first[grp], k1 = group_first[grp + 1];
+    const float* pack = packs + (long long)grp * pack_stride;
+    float* g = g_all + (long long)grp * h2;
+    float* etg = etg_all + (long long)grp * 3 * h1;
+    float* mu = mu_all + grp;
+    counters += 2 * grp;
     const lopt_hrnn_layout L = lopt_hrnn_make_layout(h1, h2);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, warps = blockDim.x >> 5;
     float* in = sh + warp * (LOPT_HRNN_I1 + 3 * h1);
@@ -147,7 +166,7 @@ extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_small(const
     auto warp_sync = [] { __syncwarp(); };
 
     // Tensors, one warp each: skip bookkeeping, sums of its chunks in order, c_k, tensor RNN.
-    for (int k = warp; k < K; k += warps) {
+    for (int k = k0 + warp; k < k1; k += warps) {
         const lopt_hrnn_desc t = tab[k];
         int nbad = bad[k];
         __syncwarp();
@@ -179,10 +198,10 @@ extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_small(const
     // Global RNN on the mean new s_k of the tensors that stepped.
     float *gin = sh, *gold = gin + h1, *grh = gold + h2, *gu = grh + h2;
     int updated = 0;
-    for (int k = 0; k < K; ++k) updated += (tab[k].n > 0 && !skipped[k]) ? 1 : 0;
+    for (int k = k0; k < k1; ++k) updated += (tab[k].n > 0 && !skipped[k]) ? 1 : 0;
     for (int j = threadIdx.x; j < h1; j += blockDim.x) {
         double acc = 0.0;
-        for (int k = 0; k < K; ++k)
+        for (int k = k0; k < k1; ++k)
             if (tab[k].n > 0 && !skipped[k]) acc += s[(long long)k * h1 + j];
         gin[j] = updated > 0 ? (float)(acc / updated) : 0.0f;
     }
@@ -191,7 +210,7 @@ extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_small(const
     if (updated > 0)
         small_cell((int)threadIdx.x, (int)blockDim.x, gin, h1, g, gold, grh, gu, h2, pack + L.g_wx, pack + L.g_wh, pack + L.g_b,
                    (const float*)nullptr, [] { __syncthreads(); });
-    derive(pack, L, K, tab, s, g, e0, etg, ellmean, mu);
+    derive(pack, L, k0, k1, tab, s, g, e0, etg, ellmean, mu);
 }
 
 // Prepare, part 1: per-chunk sums of the log-LR (into the last slot of each chunk's sums).
@@ -206,15 +225,19 @@ extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_ell_sums(co
     block_sums(&acc, 1, red, partials + (long long)c * LOPT_HRNN_SUMS + LOPT_HRNN_SUMS - 1);
 }
 
-// Prepare, part 2 (one block): per-tensor mean log-LR, then the derived fields.
-extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_prepare(const float* pack, int h1, int h2, int K, const lopt_hrnn_desc* tab,
-        const float* partials, const float* s, const float* g, float* e0, float* etg, float* ellmean, float* mu) {
+// Prepare, part 2 (one block per group): per-tensor mean log-LR, then the group's derived fields.
+extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_prepare(const float* packs, long long pack_stride, int h1, int h2,
+        const int* group_first, const lopt_hrnn_desc* tab, const float* partials, const float* s, const float* g_all, float* e0,
+        float* etg_all, float* ellmean, float* mu_all) {
+    const int grp = blockIdx.x;
+    const int k0 = group_first[grp], k1 = group_first[grp + 1];
+    const float* pack = packs + (long long)grp * pack_stride;
     const lopt_hrnn_layout L = lopt_hrnn_make_layout(h1, h2);
-    for (int k = threadIdx.x; k < K; k += blockDim.x) {
+    for (int k = k0 + (int)threadIdx.x; k < k1; k += blockDim.x) {
         double sum = 0.0;
         for (int q = tab[k].chunk0; q < tab[k].chunk0 + tab[k].nchunks; ++q) sum += partials[(long long)q * LOPT_HRNN_SUMS + LOPT_HRNN_SUMS - 1];
         ellmean[k] = tab[k].n > 0 ? (float)(sum / (double)tab[k].n) : 0.0f;
     }
     __syncthreads();
-    derive(pack, L, K, tab, s, g, e0, etg, ellmean, mu);
+    derive(pack, L, k0, k1, tab, s, g_all + (long long)grp * h2, e0, etg_all + (long long)grp * 3 * h1, ellmean, mu_all + grp);
 }

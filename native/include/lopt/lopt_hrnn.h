@@ -83,14 +83,16 @@ LOPT_HD lopt_hrnn_layout lopt_hrnn_make_layout(int32_t h1, int32_t h2) {
 }
 
 // One tensor as the CUDA kernels see it (a table of these drives every multi-tensor launch):
-// the caller's theta and gradient, its state block, its length, and its range of chunks of
-// LOPT_HRNN_GPU_CHUNK coordinates (one thread block each). Mirrored in CudaHrnnKernels.cs.
+// the caller's theta and gradient, its state block, its length, its range of chunks of
+// LOPT_HRNN_GPU_CHUNK coordinates (one thread block each), and the optimizer instance ("group",
+// 0 for a plain step) whose weights and shared state it uses. Mirrored in CudaHrnnKernels.cs.
 typedef struct lopt_hrnn_desc {
     float* theta;
     const float* grad;
     float* block;
     int64_t n;
     int32_t chunk0, nchunks;
+    int32_t group, pad_;
 } lopt_hrnn_desc;
 
 #define LOPT_HRNN_GPU_CHUNK 1024

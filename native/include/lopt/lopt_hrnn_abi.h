@@ -44,6 +44,25 @@ LOPT_API int32_t lopt_hrnn_prepare(const float* pack, int32_t h1, int32_t h2, co
 LOPT_API int32_t lopt_hrnn_step(const float* pack, int32_t h1, int32_t h2, const lopt_hrnn_tensor* tensors,
                                 int32_t k, const lopt_hrnn_shared* sh, int32_t* skipped, int64_t* bad_entries);
 
+// --- grouped step: G independent optimizer instances ("groups") in one call, e.g. the
+// trajectories of a meta-iteration, each with its own weights (its own phi) and shared state.
+// Group q owns tensors [group_first[q], group_first[q + 1]) (at least one each; K =
+// group_first[G] in all) and the pack at packs + q * lopt_hrnn_pack_floats(h1, h2). The shared
+// arrays are indexed by global tensor or by group: s K * H1, e0 K * 3H0, ellmean K (per tensor);
+// g G * H2, etg G * 3H1, mu G (per group). Each group's result is bit-identical to
+// lopt_hrnn_step/lopt_hrnn_prepare on that group alone. ---
+
+// The derived fields of every group (lopt_hrnn_prepare per group).
+LOPT_API int32_t lopt_hrnn_prepare_grouped(const float* packs, int32_t h1, int32_t h2, const lopt_hrnn_tensor* tensors,
+                                           const int32_t* group_first, int32_t groups, const lopt_hrnn_shared* sh);
+
+// One step of every group whose active[q] is non-zero (active may be null: all groups). An
+// inactive group is left untouched (theta, state, skipped flags). skipped: K flags; bad_entries:
+// G counts of unusable gradient entries (either may be null).
+LOPT_API int32_t lopt_hrnn_step_grouped(const float* packs, int32_t h1, int32_t h2, const lopt_hrnn_tensor* tensors,
+                                        const int32_t* group_first, int32_t groups, const int32_t* active,
+                                        const lopt_hrnn_shared* sh, int32_t* skipped, int64_t* bad_entries);
+
 #ifdef __cplusplus
 }
 #endif

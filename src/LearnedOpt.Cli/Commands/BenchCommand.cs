@@ -23,7 +23,7 @@ public sealed class BenchCommand : ICommandFactory
         var suite = new Option<string>("--suite") { Description = "optimizers (the fused step), tasks (batched loss + gradient throughput) or meta (meta-gradients per second and their time split)", DefaultValueFactory = _ => "optimizers" };
         suite.AcceptOnlyFromAmong("optimizers", "tasks", "meta");
         var config = new Option<string?>("--config") { Description = "meta suite: the meta-training config to time (default: the embedded default config)" };
-        var estimators = new Option<string>("--estimators") { Description = "meta suite: comma-separated estimators", DefaultValueFactory = _ => "tbptt,es,pes" };
+        var estimators = new Option<string?>("--estimators") { Description = "meta suite: comma-separated estimators (default tbptt,es,pes; es,pes for a batched config)" };
         var iterations = new Option<int>("--iterations") { Description = "meta suite: timed meta-iterations per estimator (after one warm-up)", DefaultValueFactory = _ => 5 };
         var backend = BackendOption.Create();
         var cmd = new Command("bench", "Time the fused optimizer step against a copy kernel (and Adam) on one backend, or the batched task evaluation.");
@@ -33,7 +33,7 @@ public sealed class BenchCommand : ICommandFactory
             if (parse.GetValue(suite) == "meta")
             {
                 using var metaEngine = BackendOption.Open(parse, backend, quiet: parse.GetValue(json));
-                MetaBench.Run(metaEngine, parse.GetValue(config), parse.GetValue(estimators)!, parse.GetValue(iterations), parse.GetValue(json));
+                MetaBench.Run(metaEngine, parse.GetValue(config), parse.GetValue(estimators), parse.GetValue(iterations), parse.GetValue(json));
                 return 0;
             }
             if (parse.GetValue(suite) == "tasks")

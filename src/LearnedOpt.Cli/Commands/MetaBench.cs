@@ -8,16 +8,22 @@ namespace LearnedOpt.Cli.Commands;
 /// <summary>lopt bench --suite meta: meta-gradients per second per estimator and the time split of their unrolls.</summary>
 internal static class MetaBench
 {
-    public static void Run(IBackend engine, string? configPath, string estimatorList, int iterations, bool asJson)
+    public static void Run(IBackend engine, string? configPath, string? estimatorList, int iterations, bool asJson)
     {
         if (iterations < 1) throw new CliError($"--iterations {iterations} must be >= 1.");
         var config = configPath is { } p ? MetaTrainingConfig.Load(p) : MetaTrainingConfig.Default;
+        bool batched = config.Unroll == MetaTrainingConfig.BatchedUnroll;
+        if (!batched && engine is not CpuBackend)
+            throw new CliError($"--backend {engine.Kind.ToString().ToLowerInvariant()}: the config's unrolls are per-slot (CPU only); time a config with \"unroll\": \"batched\" on a device.");
+        // Batched unrolls have no TBPTT (it needs the per-step tape); time it per-slot.
+        estimatorList ??= batched ? "es,pes" : "tbptt,es,pes";
         var names = estimatorList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (names.Length == 0) throw new CliError("--estimators is empty.");
         foreach (var n in names)
             if (n is not ("tbptt" or "es" or "pes")) throw new CliError($"--estimators: '{n}' is not tbptt, es or pes.");
+            else if (batched && n == "tbptt") throw new CliError("--estimators: tbptt has no batched unrolls; time it with a per-slot config.");
         if (!asJson)
-            Console.WriteLine($"{"estimator",-9} {"backend",-7} {"slots",5} {"meta-grads/s",12} {"problem-steps/s",15} {"inner-steps/s",13} {"optimizer",9} {"task",6} {"backward",8}");
+            Console.WriteLine($"{"estimator",-9} {"backend",-7} {"unroll",-8} {"slots",5} {"meta-grads/s",12} {"problem-steps/s",15} {"inner-steps/s",13} {"optimizer",9} {"task",6} {"backward",8}");
         foreach (var name in names)
         {
             var r = MetaGradientThroughput.Measure(engine, config with { Estimator = name }, iterations);
@@ -26,7 +32,7 @@ internal static class MetaBench
             {
                 Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
                 {
-                    ["estimator"] = r.Estimator, ["backend"] = r.Backend, ["slots"] = r.Slots, ["iterations"] = r.Iterations,
+                    ["estimator"] = r.Estimator, ["backend"] = r.Backend, ["unroll"] = r.Unroll, ["slots"] = r.Slots, ["iterations"] = r.Iterations,
                     ["seconds"] = r.Seconds, ["meta_gradients_per_s"] = r.MetaGradientsPerSecond,
                     ["problem_steps_per_s"] = r.ProblemStepsPerSecond, ["inner_steps_per_s"] = r.InnerStepsPerSecond,
                     ["share_optimizer_step"] = Share(UnrollPhase.OptimizerStep), ["share_task"] = Share(UnrollPhase.Task),
@@ -36,7 +42,7 @@ internal static class MetaBench
             else
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{r.Estimator,-9} {r.Backend,-7} {r.Slots,5} {r.MetaGradientsPerSecond,12:F2} {r.ProblemStepsPerSecond,15:F0} {r.InnerStepsPerSecond,13:F0} {Share(UnrollPhase.OptimizerStep),9:P0} {Share(UnrollPhase.Task),6:P0} {Share(UnrollPhase.Backward),8:P0}"));
+                    $"{r.Estimator,-9} {r.Backend,-7} {r.Unroll,-8} {r.Slots,5} {r.MetaGradientsPerSecond,12:F2} {r.ProblemStepsPerSecond,15:F0} {r.InnerStepsPerSecond,13:F0} {Share(UnrollPhase.OptimizerStep),9:P0} {Share(UnrollPhase.Task),6:P0} {Share(UnrollPhase.Backward),8:P0}"));
             }
         }
     }

@@ -40,4 +40,11 @@ internal static unsafe partial class LoptHrnnNative
 
     [LibraryImport(LibraryNames.LoptCpu)]
     public static partial int lopt_hrnn_step(float* pack, int h1, int h2, LoptHrnnTensor* tensors, int k, LoptHrnnShared* shared, int* skipped, long* badEntries);
+
+    [LibraryImport(LibraryNames.LoptCpu)]
+    public static partial int lopt_hrnn_prepare_grouped(float* packs, int h1, int h2, LoptHrnnTensor* tensors, int* groupFirst, int groups, LoptHrnnShared* shared);
+
+    [LibraryImport(LibraryNames.LoptCpu)]
+    public static partial int lopt_hrnn_step_grouped(float* packs, int h1, int h2, LoptHrnnTensor* tensors, int* groupFirst, int groups, int* active,
+                                                     LoptHrnnShared* shared, int* skipped, long* badEntries);
 }

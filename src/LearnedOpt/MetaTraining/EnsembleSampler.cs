@@ -21,6 +21,26 @@ public sealed class EnsembleSampler
         MaxParameters = maxParameters;
     }
 
+    private EnsembleSampler(string variant, int maxParameters, IReadOnlyList<SyntheticEntry> entries)
+    {
+        Variant = variant;
+        MaxParameters = maxParameters;
+        Entries = entries;
+    }
+
+    /// <summary>
+    /// The entries <paramref name="keep"/> accepts, as a sampler of their own (e.g. those with a
+    /// batched implementation); ArgumentException naming <paramref name="why"/> when none is left.
+    /// </summary>
+    public EnsembleSampler Where(Func<SyntheticEntry, bool> keep, string why)
+    {
+        ArgumentNullException.ThrowIfNull(keep);
+        var kept = Entries.Where(keep).ToList();
+        if (kept.Count == 0)
+            throw new ArgumentException($"No entry of ensemble '{Variant}' with at most {MaxParameters} parameters {why}.", nameof(keep));
+        return new EnsembleSampler(Variant, MaxParameters, kept);
+    }
+
     public string Variant { get; }
     public int MaxParameters { get; }
     public IReadOnlyList<SyntheticEntry> Entries { get; }

@@ -83,6 +83,13 @@ public sealed class HrnnUnrollEnvironment : IUnrollEnvironment
     public (FlatTask Task, double InitialLoss, ulong DataSeed) Episode(int slot)
         => (Task(slot), _slots[slot].InitialLoss, new Rng(_slots[slot].EpisodeSeed).Fork("data").Seed);
 
+    /// <summary>The sampler entry of the slot's current episode (batched unrolls group slots by it).</summary>
+    public int EntryIndex(int slot)
+    {
+        Task(slot);
+        return _slots[slot].Entry;
+    }
+
     public void Save(StateBag bag, string prefix)
     {
         bag.SetULongs($"{prefix}rng", _rng.SaveState());

@@ -10,6 +10,7 @@ namespace LearnedOpt.MetaTraining;
 public sealed record MetaGradientRate(
     string Estimator,
     string Backend,
+    string Unroll,
     int Slots,
     int Iterations,
     double Seconds,
@@ -27,11 +28,18 @@ public sealed record MetaGradientRate(
 /// </summary>
 public static class MetaGradientThroughput
 {
+    /// <summary>
+    /// Times <paramref name="iterations"/> meta-iterations. Per-slot unrolls run on the CPU library,
+    /// one thread per unroll (as lopt meta-train runs them); batched unrolls on <paramref name="backend"/>.
+    /// </summary>
     public static MetaGradientRate Measure(IBackend backend, MetaTrainingConfig config, int iterations)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(config);
         ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
+        bool batched = config.Unroll == MetaTrainingConfig.BatchedUnroll;
+        if (!batched && backend is not CpuBackend)
+            throw new ArgumentException($"Per-slot unrolls run on the CPU; timing on {backend.Kind} needs \"unroll\": \"batched\" in the config.", nameof(config));
         string dir = Path.Combine(Path.GetTempPath(), $"lopt-meta-bench-{Guid.NewGuid():N}");
         try
         {
@@ -42,7 +50,8 @@ public static class MetaGradientThroughput
                 CheckpointEvery = int.MaxValue,
                 ValidateEvery = int.MaxValue,
             };
-            var trainer = new MetaTrainer(run, dir, backend);
+            using var perSlot = batched ? null : new CpuBackend(threads: 1);
+            var trainer = new MetaTrainer(run, dir, perSlot ?? backend, backend);
             trainer.Run();                       // warm-up iteration
             trainer.Config.MetaIterations = 1 + iterations;  // the same trainer goes on for the timed iterations
             var timer = new PhaseTimer();
@@ -55,7 +64,7 @@ public static class MetaGradientThroughput
             // ES/PES count both trajectories of a pair in InnerSteps; TBPTT one per slot.
             int perProblem = config.Estimator == "tbptt" ? 1 : 2;
             long problemSteps = innerSteps / perProblem;
-            return new MetaGradientRate(config.Estimator, backend.Kind.ToString().ToLowerInvariant(), config.Slots, iterations, seconds,
+            return new MetaGradientRate(config.Estimator, backend.Kind.ToString().ToLowerInvariant(), config.Unroll, config.Slots, iterations, seconds,
                 iterations / seconds, innerSteps / seconds, problemSteps / seconds, timer.Shares());
         }
         finally

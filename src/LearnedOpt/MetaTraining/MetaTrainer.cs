@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using LearnedOpt.Backends;
 using LearnedOpt.IO;
+using LearnedOpt.MetaTraining.Batched;
 using LearnedOpt.MetaTraining.Estimators;
 using LearnedOpt.Optimizers.Hrnn;
 
@@ -22,7 +23,7 @@ public sealed class MetaTrainer
     public const string ConfigFile = "config.json", MetricsFile = "metrics.jsonl", FinalWeightsFile = "weights.safetensors", BestWeightsFile = "best.safetensors";
 
     private readonly IBackend _backend;
-    private readonly HrnnUnrollEnvironment _env;
+    private readonly IUnrollEnvironment _env;
     private readonly IMetaGradientEstimator _estimator;
     private readonly MetaOptimizer _metaOptimizer;
     private readonly ValidationSet _validation;
@@ -31,7 +32,9 @@ public sealed class MetaTrainer
     private double _bestScore = double.PositiveInfinity;
     private long _bestIteration = -1;
 
-    public MetaTrainer(MetaTrainingConfig config, string outputDirectory, IBackend backend)
+    /// <param name="backend">Runs the per-slot unrolls and validation (the CPU library).</param>
+    /// <param name="unrollBackend">Runs the batched unrolls (<c>"unroll": "batched"</c>): the CPU library or CUDA; default <paramref name="backend"/>.</param>
+    public MetaTrainer(MetaTrainingConfig config, string outputDirectory, IBackend backend, IBackend? unrollBackend = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
@@ -41,12 +44,18 @@ public sealed class MetaTrainer
         _backend = backend ?? throw new ArgumentNullException(nameof(backend));
         Vector = new HrnnParameterVector(config.H1, config.H2);
         var sampler = new EnsembleSampler(config.Ensemble, config.MaxParameters);
-        _env = new HrnnUnrollEnvironment(config, sampler, Vector, backend);
+        if (config.Unroll == MetaTrainingConfig.BatchedUnroll)
+        {
+            var onto = unrollBackend ?? backend;
+            (sampler, LeftOutEntries) = BatchedUnrollEnvironment.Restrict(sampler, onto);
+            _env = new BatchedUnrollEnvironment(config, sampler, Vector, onto);
+        }
+        else _env = new HrnnUnrollEnvironment(config, sampler, Vector, backend);
         _estimator = config.Estimator switch
         {
             "pes" => new PesEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
             "es" => new EsEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
-            "tbptt" => new TbpttEstimator(_env, Vector, config.EffectiveThreads),
+            "tbptt" => new TbpttEstimator((HrnnUnrollEnvironment)_env, Vector, config.EffectiveThreads),
             _ => throw new ArgumentException($"Unknown estimator '{config.Estimator}'.", nameof(config)),
         };
         _metaOptimizer = MetaOptimizer.Create(config.MetaOptimizer, Vector.Length, config.MetaLearningRate);
@@ -77,6 +86,9 @@ public sealed class MetaTrainer
 
     /// <summary>Trajectory steps unrolled so far (an antithetic pair counts two).</summary>
     public long InnerSteps => _innerSteps;
+
+    /// <summary>Ensemble entries left out of a batched run because they have no batched problem on its backend (empty otherwise).</summary>
+    public IReadOnlyList<string> LeftOutEntries { get; } = [];
 
     /// <summary>Called after every meta-iteration (progress display).</summary>
     public Action<MetaIterationReport>? OnIteration { get; set; }

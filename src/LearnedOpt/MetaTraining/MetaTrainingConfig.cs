@@ -52,6 +52,14 @@ public sealed record MetaTrainingConfig
     public int KeepCheckpoints { get; set; } = 3;
     /// <summary>Managed threads unrolling trajectories in parallel; 0 = processor count.</summary>
     public int Threads { get; set; } = 0;
+    /// <summary>
+    /// per-slot (each trajectory its own unroll, float64 problem math, in parallel threads) or
+    /// batched (every trajectory of a meta-iteration in lock-step on the run's backend: grouped
+    /// HRNN step, batched problems; es and pes only; entries without a batched problem are left out).
+    /// </summary>
+    public string Unroll { get; set; } = PerSlotUnroll;
+
+    public const string PerSlotUnroll = "per-slot", BatchedUnroll = "batched";
 
     public static MetaTrainingConfig Default => new();
 
@@ -107,5 +115,7 @@ public sealed record MetaTrainingConfig
         if (CheckpointEvery < 1) Fail("checkpointEvery", CheckpointEvery, "must be >= 1");
         if (KeepCheckpoints < 2) Fail("keepCheckpoints", KeepCheckpoints, "must be >= 2 (a corrupt newest one falls back to the previous)");
         if (Threads < 0) Fail("threads", Threads, "must be >= 0 (0 = processor count)");
+        if (Unroll is not (PerSlotUnroll or BatchedUnroll)) Fail("unroll", Unroll, "must be per-slot or batched");
+        if (Unroll == BatchedUnroll && Estimator == "tbptt") Fail("unroll", Unroll, "batched unrolls serve the es and pes estimators; tbptt needs per-slot");
     }
 }

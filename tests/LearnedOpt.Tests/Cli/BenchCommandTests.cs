@@ -88,4 +88,26 @@ public sealed class BenchCommandTests
         Assert.Equal(2, exit);
         Assert.Contains("sgd", err);
     }
+
+    [Fact]
+    public void MetaSuiteTimesABatchedConfigWithoutTbptt()
+    {
+        string config = Path.Combine(Path.GetTempPath(), $"lopt-bench-batched-{Guid.NewGuid():N}.json");
+        File.WriteAllText(config, LearnedOpt.MetaTraining.MetaTrainingConfig.Default with { Unroll = "batched", Slots = 4 } is var c ? c.ToJson() : "");
+        try
+        {
+            var (exit, output, err) = CliRunner.Run("bench", "--suite", "meta", "--config", config, "--iterations", "1", "--backend", "cpu", "--json");
+            Assert.True(exit == 0, err);
+            var lines = output.Trim().Split('\n');
+            Assert.Equal(["es", "pes"], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("estimator").GetString()));
+            Assert.All(lines, l => Assert.Equal("batched", JsonDocument.Parse(l).RootElement.GetProperty("unroll").GetString()));
+            var (exit2, _, err2) = CliRunner.Run("bench", "--suite", "meta", "--config", config, "--estimators", "tbptt", "--backend", "cpu");
+            Assert.Equal(2, exit2);
+            Assert.Contains("tbptt", err2);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
 }

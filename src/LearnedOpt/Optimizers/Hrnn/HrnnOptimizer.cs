@@ -156,6 +156,38 @@ public sealed class HrnnOptimizer : Optimizer
         _kernels.Prepare(BlockViews(), Shared);
     }
 
+    /// <summary>The exported state's values concatenated in export order (the flat layout meta-training carries and GroupedHrnnStep shares).</summary>
+    public float[] ExportFlatState()
+    {
+        var parts = ExportState();
+        var flat = new float[parts.Sum(p => p.ElementCount)];
+        int at = 0;
+        foreach (var p in parts)
+        {
+            var f = p.ToFloats();
+            f.CopyTo(flat, at);
+            at += f.Length;
+        }
+        return flat;
+    }
+
+    /// <summary>Imports <see cref="ExportFlatState"/>'s layout (checked like <see cref="ImportState"/>).</summary>
+    public void ImportFlatState(ReadOnlySpan<float> flat, string source = "flat state")
+    {
+        var template = ExportState();
+        long total = template.Sum(t => t.ElementCount);
+        if (flat.Length != total) throw new InvalidDataException($"{source}: {flat.Length} values, the hrnn state of these tensors has {total}.");
+        var list = new List<SafeTensor>(template.Count);
+        int at = 0;
+        foreach (var t in template)
+        {
+            int n = (int)t.ElementCount;
+            list.Add(SafeTensor.FromFloats(t.Name, t.Shape, flat.Slice(at, n)));
+            at += n;
+        }
+        ImportState(new SafeTensorsFile.Document(list, new Dictionary<string, string>()), source);
+    }
+
     protected override IReadOnlyDictionary<string, string> StateMetadata => new Dictionary<string, string>
     {
         ["format"] = "learnedopt-hrnn-state",
