@@ -33,6 +33,7 @@ public sealed unsafe class CudaClassifierBatch : IDisposable
     private readonly int[] _widths;
     private readonly int _layers;
     private readonly float _reg;
+    private readonly int _widest; // the widest layer output: δ buffers hold Count × Rows × _widest
     private readonly List<DeviceBuffer> _owned = [];
     private readonly DeviceBuffer _x, _y, _ones, _z, _d0, _d1;
     private readonly DeviceBuffer?[] _act; // hidden activations of layer l's output, l = 0 .. layers − 2 (index l + 1)
@@ -54,7 +55,7 @@ public sealed unsafe class CudaClassifierBatch : IDisposable
         _widths = [.. batch.Widths];
         _layers = _widths.Length - 1;
         _reg = (float)(ClassifierTask.L2Scale / (2 * _layers));
-        Widest = _widths.Skip(1).Max();
+        _widest = _widths.Skip(1).Max();
 
         _gather = backend.GetFunction(File, "lopt_clf_gather");
         _biasAct = backend.GetFunction(File, "lopt_clf_bias_act");
@@ -72,8 +73,8 @@ public sealed unsafe class CudaClassifierBatch : IDisposable
             _act = new DeviceBuffer?[_layers];
             for (int l = 1; l < _layers; l++) _act[l] = Own(perRow * _widths[l]);
             _z = Own(perRow);
-            _d0 = Own(perRow * Widest);
-            _d1 = Own(perRow * Widest);
+            _d0 = Own(perRow * _widest);
+            _d1 = Own(perRow * _widest);
         }
         catch
         {
@@ -89,7 +90,6 @@ public sealed unsafe class CudaClassifierBatch : IDisposable
 
     public int Rows { get; }
 
-    private int Widest { get; }
 
     /// <summary>Loss (Count) and gradient (Count × Dimension) on all rows; pass TensorView.None to skip either.</summary>
     public void Evaluate(TensorView theta, TensorView loss, TensorView gradient)
@@ -195,8 +195,8 @@ public sealed unsafe class CudaClassifierBatch : IDisposable
         var (cur, next) = (_d0, _d1);
         var (rcur, rnext) = (_r0, _r1);
         Output(batch, input.Y, wantHvp, cur, rcur);
-        long ones = 0;
-        ulong onesPtr = _ones.View.DevicePointer;
+        ulong ones = _ones.View.DevicePointer;
+        const long broadcast = 0; // the ones vector's batch stride: every instance reads the same one
         for (int l = _layers - 1; l >= 0; l--)
         {
             int nIn = _widths[l], nOut = _widths[l + 1];
@@ -208,7 +208,7 @@ public sealed unsafe class CudaClassifierBatch : IDisposable
             if (wantGrad)
             {
                 Gemm(false, true, nOut, nIn, batch, 1f, d, nOut, sOut, a, nIn, sIn, 0f, At(grad, pOff), nOut, Dimension);
-                Gemm(false, false, nOut, 1, batch, 1f, d, nOut, sOut, onesPtr, batch, ones, 0f, At(grad, bOff), nOut, Dimension);
+                Gemm(false, false, nOut, 1, batch, 1f, d, nOut, sOut, ones, batch, broadcast, 0f, At(grad, bOff), nOut, Dimension);
             }
             if (wantHvp)
             {
@@ -216,7 +216,7 @@ public sealed unsafe class CudaClassifierBatch : IDisposable
                 Gemm(false, true, nOut, nIn, batch, 1f, rd, nOut, sOut, a, nIn, sIn, 0f, At(hv, pOff), nOut, Dimension);
                 if (l > 0)
                     Gemm(false, true, nOut, nIn, batch, 1f, d, nOut, sOut, _ract![l]!.View.DevicePointer, nIn, sIn, 1f, At(hv, pOff), nOut, Dimension);
-                Gemm(false, false, nOut, 1, batch, 1f, rd, nOut, sOut, onesPtr, batch, ones, 0f, At(hv, bOff), nOut, Dimension);
+                Gemm(false, false, nOut, 1, batch, 1f, rd, nOut, sOut, ones, batch, broadcast, 0f, At(hv, bOff), nOut, Dimension);
             }
             if (l == 0) break;
             ulong e = next.View.DevicePointer;
@@ -309,8 +309,8 @@ public sealed unsafe class CudaClassifierBatch : IDisposable
         long perRow = (long)Count * Rows;
         var ract = new DeviceBuffer?[_layers];
         for (int l = 1; l < _layers; l++) ract[l] = Own(perRow * _widths[l]);
-        _r0 = Own(perRow * Widest);
-        _r1 = Own(perRow * Widest);
+        _r0 = Own(perRow * _widest);
+        _r1 = Own(perRow * _widest);
         _ract = ract;
         _rz = Own(perRow);
     }
