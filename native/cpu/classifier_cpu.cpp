@@ -6,6 +6,14 @@
 #include "lopt_cpu_internal.h"
 #include <vector>
 
+namespace {
+
+// Below about this many multiply-adds a parallel region costs more than it saves (as in
+// problems_cpu.cpp: meta-training evaluates small batches every step).
+constexpr int64_t kParallelWork = 16384;
+
+}  // namespace
+
 extern "C" {
 
 LOPT_API int32_t lopt_classifier_abi_version(void) { return LOPT_CLASSIFIER_ABI_VERSION; }
@@ -31,7 +39,8 @@ LOPT_API int32_t lopt_classifier_hvp(int64_t count, int32_t layers, const int32_
     const int dim = lopt_mlp_dim(layers, widths);
     const int used = batch_rows ? batch : rows;
     const float reg = l2 / (float)(2 * layers);
-#pragma omp parallel
+    // An HVP row costs about three gradient rows (forward, R-forward, two backward passes).
+#pragma omp parallel if (count * used * dim * 3 >= kParallelWork)
     {
         std::vector<float> act((size_t)total), ract((size_t)total);
         std::vector<float> d0((size_t)widest), d1((size_t)widest), r0((size_t)widest), r1((size_t)widest);
