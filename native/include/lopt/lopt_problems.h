@@ -220,6 +220,93 @@ LOPT_HD float lopt_mlp_row(int layers, const int* widths, const float* theta, co
     return loss;
 }
 
+// Per-element pieces of the classifiers' loss and its derivatives, shared by the row functions
+// below and the CUDA kernels of native/kernels/classifier.cu (which run the layers as GEMMs).
+// Cross-entropy of logit z and label y: softplus(z) − y·z; d/dz = σ(z) − y; d²/dz² = σ(z)(1 − σ(z)).
+LOPT_HD float lopt_xent(float z, float y) { return lopt_softplus(z) - y * z; }
+LOPT_HD float lopt_xent_dz(float z, float y) { return lopt_sigmoid(z) - y; }
+LOPT_HD float lopt_xent_dzz(float z) {
+    float s = lopt_sigmoid(z);
+    return s * (1.0f - s);
+}
+
+// Back through a hidden unit a = σ(z) with its R-derivative ra = σ'(z)·rz: from e = ∂loss/∂a and
+// its R-derivative re, writes delta = e·σ'(z) and rdelta = re·σ'(z) + e·σ''(z)·rz, using
+// σ' = a(1 − a) and σ''·rz = (1 − 2a)·ra. rdelta may be null (gradient only).
+LOPT_HD void lopt_sigmoid_back(float a, float ra, float e, float re, float* delta, float* rdelta) {
+    float ds = a * (1.0f - a);
+    *delta = e * ds;
+    if (rdelta) *rdelta = re * ds + e * (1.0f - 2.0f * a) * ra;
+}
+
+// Hessian-vector product of one row (Pearlmutter's R-operator, forward-over-reverse): returns the
+// row's cross-entropy and adds scale · (∇²loss_row)·v to hv (the L2 term is the caller's).
+// act and ract hold Σ widths[0..layers] floats each (activations and their R-derivatives; the last
+// slot is the logit z and rz); d0, d1, r0, r1 hold the widest layer each.
+LOPT_HD float lopt_mlp_row_hvp(int layers, const int* widths, const float* theta, const float* v, const float* xrow,
+                               float y, float* act, float* ract, float* d0, float* d1, float* r0, float* r1,
+                               float* hv, float scale) {
+    // Forward: a_{l+1} = σ(a_l W_l + b_l), ra_{l+1} = σ'·(ra_l W_l + a_l V_l + vb_l), ra_0 = 0.
+    for (int i = 0; i < widths[0]; ++i) { act[i] = xrow[i]; ract[i] = 0.0f; }
+    int in_off = 0, p_off = 0;
+    for (int l = 0; l < layers; ++l) {
+        int n_in = widths[l], n_out = widths[l + 1], out_off = in_off + n_in;
+        const float* w = theta + p_off;
+        const float* b = w + n_in * n_out;
+        const float* vw = v + p_off;
+        const float* vb = vw + n_in * n_out;
+        for (int o = 0; o < n_out; ++o) { act[out_off + o] = b[o]; ract[out_off + o] = vb[o]; }
+        for (int i = 0; i < n_in; ++i) {
+            float a = act[in_off + i], ra = ract[in_off + i];
+            for (int o = 0; o < n_out; ++o) {
+                act[out_off + o] += a * w[i * n_out + o];
+                ract[out_off + o] += ra * w[i * n_out + o] + a * vw[i * n_out + o];
+            }
+        }
+        if (l < layers - 1)
+            for (int o = 0; o < n_out; ++o) {
+                float s = lopt_sigmoid(act[out_off + o]);
+                act[out_off + o] = s;
+                ract[out_off + o] *= s * (1.0f - s);
+            }
+        in_off = out_off;
+        p_off += n_in * n_out + n_out;
+    }
+    float z = act[in_off], rz = ract[in_off];
+    float loss = lopt_xent(z, y);
+
+    // Backward of delta = ∂loss/∂z_l and rdelta = R{delta}:
+    // H_W = ra_lᵀ·delta + a_lᵀ·rdelta, H_b = rdelta, e = delta W_lᵀ, re = rdelta W_lᵀ + delta V_lᵀ.
+    d0[0] = lopt_xent_dz(z, y) * scale;
+    r0[0] = lopt_xent_dzz(z) * rz * scale;
+    float *cur = d0, *prev = d1, *rcur = r0, *rprev = r1;
+    int out_off = in_off;
+    for (int l = layers - 1; l >= 0; --l) {
+        int n_in = widths[l], n_out = widths[l + 1];
+        p_off -= n_in * n_out + n_out;
+        in_off = out_off - n_in;
+        const float* w = theta + p_off;
+        const float* vw = v + p_off;
+        float* hw = hv + p_off;
+        float* hb = hw + n_in * n_out;
+        for (int i = 0; i < n_in; ++i) {
+            float a = act[in_off + i], ra = ract[in_off + i];
+            float e = 0.0f, re = 0.0f;
+            for (int o = 0; o < n_out; ++o) {
+                hw[i * n_out + o] += ra * cur[o] + a * rcur[o];
+                e += cur[o] * w[i * n_out + o];
+                re += rcur[o] * w[i * n_out + o] + cur[o] * vw[i * n_out + o];
+            }
+            if (l > 0) lopt_sigmoid_back(a, ra, e, re, &prev[i], &rprev[i]);
+        }
+        for (int o = 0; o < n_out; ++o) hb[o] += rcur[o];
+        float* t = cur; cur = prev; prev = t;
+        t = rcur; rcur = rprev; rprev = t;
+        out_off = in_off;
+    }
+    return loss;
+}
+
 // One instance k of a batch of 2-D test functions: loss, gradient and Hessian-vector product into
 // the batch arrays (any output may be null). Shared by the CPU launcher and the CUDA kernel.
 LOPT_HD void lopt_testfn_instance(int fn, int64_t k, const float* theta, float* loss, float* grad, const float* v, float* hv) {

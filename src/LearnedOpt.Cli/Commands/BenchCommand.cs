@@ -83,11 +83,8 @@ public sealed class BenchCommand : ICommandFactory
             ("quadratic-20 x 1000", () => LearnedOpt.Tasks.Batched.BatchedThroughput.Quadratic(engine, 20, 1000)),
             ("quadratic-100 x 256", () => LearnedOpt.Tasks.Batched.BatchedThroughput.Quadratic(engine, 100, 256)),
         };
-        if (engine.Kind == BackendKind.Cpu)
-        {
-            cases.Add(("logistic-100 x 64", () => LearnedOpt.Tasks.Batched.BatchedThroughput.Classifier(engine, "logistic-100", 64)));
-            cases.Add(("mlp-8-32x64 x 64", () => LearnedOpt.Tasks.Batched.BatchedThroughput.Classifier(engine, "mlp-8-32x64", 64)));
-        }
+        cases.Add(("logistic-100 x 64", () => LearnedOpt.Tasks.Batched.BatchedThroughput.Classifier(engine, "logistic-100", 64)));
+        cases.Add(("mlp-8-32x64 x 64", () => LearnedOpt.Tasks.Batched.BatchedThroughput.Classifier(engine, "mlp-8-32x64", 64)));
         if (!asJson) Console.WriteLine($"{"batch",-22} {"backend",-7} {"instance-params/s",18}");
         foreach (var (name, run) in cases)
         {

@@ -5,13 +5,19 @@ namespace LearnedOpt.Data;
 /// <summary>
 /// HRNN batching (problems.md §3): shuffle the rows, read disjoint batches; when the next batch
 /// would run past the end, reshuffle and restart, so an epoch is floor(rows / batch) steps.
+/// Epoch e's permutation comes from rng.Fork(<paramref name="stream"/>).Fork(e), which depends on
+/// the generator's seed only. The one schedule of the real-data MLPs ("epoch") and the synthetic
+/// classifiers ("batches", their key from before the two schedules were merged, so their batches
+/// stay what they were).
 /// </summary>
-public sealed class EpochBatchSchedule(int rowCount, int batchSize) : BatchSchedule(rowCount, batchSize)
+public sealed class EpochBatchSchedule(int rowCount, int batchSize, string stream = "epoch") : BatchSchedule(rowCount, batchSize)
 {
     // Field initializers run before the base constructor's checks, so guard batchSize here too.
     private readonly int _batchesPerEpoch = rowCount >= batchSize && batchSize >= 1
         ? rowCount / batchSize
-        : throw new ArgumentOutOfRangeException(nameof(rowCount), $"A split of {rowCount} rows cannot fill a batch of {batchSize} (the batch size must be >= 1 and at most the row count).");
+        : throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, $"A split of {rowCount} rows cannot fill a batch of {batchSize} (the batch size must be >= 1 and at most the row count).");
+
+    private readonly string _stream = !string.IsNullOrEmpty(stream) ? stream : throw new ArgumentException("The stream key must not be empty.", nameof(stream));
 
     private readonly object _gate = new();
     private (ulong Seed, long Epoch) _cachedKey = (0, -1);
@@ -30,7 +36,7 @@ public sealed class EpochBatchSchedule(int rowCount, int batchSize) : BatchSched
             {
                 _permutation ??= new int[RowCount];
                 for (int i = 0; i < RowCount; i++) _permutation[i] = i;
-                rng.Fork("epoch").Fork(epoch).Shuffle(_permutation.AsSpan());
+                rng.Fork(_stream).Fork(epoch).Shuffle(_permutation.AsSpan());
                 _cachedKey = (rng.Seed, epoch);
             }
             _permutation.AsSpan(offset, BatchSize).CopyTo(rows);

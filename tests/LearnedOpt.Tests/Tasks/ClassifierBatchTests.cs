@@ -70,7 +70,9 @@ public class ClassifierBatchTests
         Assert.Throws<InvalidOperationException>(() => batch.EvaluateRows(theta, [5, 1000], 2, new float[1], Span<float>.Empty));
         var e = Assert.Throws<ArgumentException>(() => batch.EvaluateRows(theta, [1, 2, 3], 2, new float[1], Span<float>.Empty));
         Assert.Equal("batchRows", e.ParamName);
-        Assert.Throws<NotSupportedException>(() => batch.HessianVectorProduct(theta, theta, new float[theta.Length]));
+        Assert.Throws<InvalidOperationException>(() => batch.HessianVectorProductRows(theta, [5, 1000], 2, theta, new float[theta.Length]));
+        e = Assert.Throws<ArgumentException>(() => batch.HessianVectorProductRows(theta, [1, 2], 2, theta, new float[theta.Length - 1]));
+        Assert.Equal("hv", e.ParamName);
     }
 
     [Fact]

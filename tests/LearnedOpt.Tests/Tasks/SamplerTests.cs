@@ -1,3 +1,4 @@
+using LearnedOpt.Data;
 using LearnedOpt.Randomness;
 using LearnedOpt.Tasks.Synthetic;
 
@@ -151,16 +152,25 @@ public class SamplerTests
     [Fact]
     public void BatchScheduleIsDisjointWithinAnEpochAndReproducible()
     {
-        var s = new BatchSchedule(1000, 64);
+        // The synthetic classifiers' schedule (stream key "batches"), read through ClassifierTask.BatchRows.
+        var s = new EpochBatchSchedule(1000, 64, "batches");
         Assert.Equal(15, s.BatchesPerEpoch);
+        int[] Batch(EpochBatchSchedule schedule, Rng r, long step)
+        {
+            var rows = new int[schedule.BatchSize];
+            schedule.Fill(r, step, rows);
+            return rows;
+        }
         var rng = new Rng(12);
         var seen = new HashSet<int>();
         for (int step = 0; step < 15; step++)
-            foreach (var r in s.Batch(rng, step)) Assert.True(seen.Add(r), "a row repeats within an epoch");
+            foreach (var r in Batch(s, rng, step)) Assert.True(seen.Add(r), "a row repeats within an epoch");
         Assert.Equal(960, seen.Count);
-        Assert.Equal(s.Batch(new Rng(12), 20), new BatchSchedule(1000, 64).Batch(new Rng(12), 20));
-        Assert.NotEqual(s.Batch(rng, 0), s.Batch(rng, 15));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new BatchSchedule(10, 11));
+        Assert.Equal(Batch(s, new Rng(12), 20), Batch(new EpochBatchSchedule(1000, 64, "batches"), new Rng(12), 20));
+        Assert.NotEqual(Batch(s, rng, 0), Batch(s, rng, 15));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new EpochBatchSchedule(10, 11, "batches"));
+        var task = new ClassifierTask("l", SyntheticDataset.MakeClassification(1000, 4, 1.0, 3), [], 64);
+        Assert.Equal(Batch(s, new Rng(12), 20), task.BatchRows(new Rng(12), 20));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
+using LearnedOpt.Data;
 using LearnedOpt.Randomness;
-using LearnedOpt.Tasks.Synthetic;
 
 namespace LearnedOpt.Tests.Tasks;
 
@@ -19,12 +19,16 @@ public class StepStreamTests
     [Fact]
     public void StepsOfOneEpochReadDisjointBatchesThroughStepStreams()
     {
-        var schedule = new BatchSchedule(rows: 100, batchSize: 10);
+        var schedule = new EpochBatchSchedule(rowCount: 100, batchSize: 10, stream: "batches");
         var episode = new Rng(5);
         var seen = new HashSet<int>();
+        var rows = new int[schedule.BatchSize];
         for (long step = 0; step < schedule.BatchesPerEpoch; step++)
-            foreach (var row in schedule.Batch(episode.Stream(step), step))
+        {
+            schedule.Fill(episode.Stream(step), step, rows);
+            foreach (var row in rows)
                 Assert.True(seen.Add(row), $"row {row} read twice in one epoch (step {step})");
+        }
         Assert.Equal(100, seen.Count);
     }
 }

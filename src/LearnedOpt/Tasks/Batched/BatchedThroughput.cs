@@ -19,15 +19,21 @@ public static class BatchedThroughput
     }
 
     /// <summary>
-    /// Instances of a synthetic classifier entry (e.g. "mlp-8-32x64", "logistic-256") on the CPU
-    /// library, full-data loss and gradient; instance i is built from seed i.
+    /// Instances of a synthetic classifier entry (e.g. "mlp-8-32x64", "logistic-256"), full-data
+    /// loss and gradient: the CPU library (<see cref="ClassifierBatch"/>) or CUDA
+    /// (<see cref="CudaClassifierBatch"/>, cuBLAS); instance i is built from seed i.
     /// </summary>
     public static double Classifier(IBackend backend, string entry, int instances, int iterations = 3)
     {
+        ArgumentNullException.ThrowIfNull(backend);
         var e = SyntheticCatalog.All.FirstOrDefault(x => x.Name == entry && (x.Family is "mlp" or "logistic"))
             ?? throw new ArgumentException($"'{entry}' is not a synthetic mlp or logistic entry.", nameof(entry));
+        ArgumentOutOfRangeException.ThrowIfLessThan(instances, 1);
         var tasks = Enumerable.Range(0, instances).Select(i => (ClassifierTask)e.Build((ulong)i)).ToList();
-        return Measure(backend, new ClassifierBatch(tasks), iterations);
+        var batch = new ClassifierBatch(tasks);
+        if (backend is not CudaBackend cuda) return Measure(backend, batch, iterations);
+        using var gpu = new CudaClassifierBatch(cuda, batch);
+        return OnDevice(cuda, batch.Count, batch.Dimension, gpu.Evaluate, iterations, 0);
     }
 
     /// <summary>Throughput of any batch at seeded N(0,1) points on <paramref name="backend"/>.</summary>
@@ -36,32 +42,44 @@ public static class BatchedThroughput
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
-        var rng = new Rng(seed).Fork("throughput");
-        var theta = new float[(long)batch.Count * batch.Dimension];
-        for (int i = 0; i < theta.Length; i++) theta[i] = (float)rng.NextGaussian();
-        double ms;
         switch (backend)
         {
             case CpuBackend:
             {
+                var theta = Points(batch.Count, batch.Dimension, seed);
                 var loss = new float[batch.Count];
                 var grad = new float[theta.Length];
-                ms = backend.TimeMilliseconds(() => batch.Evaluate(theta, loss, grad), iterations);
-                break;
+                double ms = backend.TimeMilliseconds(() => batch.Evaluate(theta, loss, grad), iterations);
+                return (double)batch.Count * batch.Dimension / (ms / 1000);
             }
             case CudaBackend cuda:
             {
                 using var gpu = new CudaProblemBatch(cuda, batch);
-                using var t = cuda.Allocate(theta.Length);
-                using var l = cuda.Allocate(batch.Count);
-                using var g = cuda.Allocate(theta.Length);
-                cuda.CopyFromHost(theta, t.View);
-                ms = cuda.TimeMilliseconds(() => gpu.Evaluate(t.View, l.View, g.View), iterations);
-                break;
+                return OnDevice(cuda, batch.Count, batch.Dimension, gpu.Evaluate, iterations, seed);
             }
             default:
                 throw new NotSupportedException($"No batched problems on backend {backend.Kind}.");
         }
-        return (double)batch.Count * batch.Dimension / (ms / 1000);
+    }
+
+    private static float[] Points(int count, int dimension, ulong seed)
+    {
+        var rng = new Rng(seed).Fork("throughput");
+        var theta = new float[(long)count * dimension];
+        for (int i = 0; i < theta.Length; i++) theta[i] = (float)rng.NextGaussian();
+        return theta;
+    }
+
+    /// <summary>Times evaluate(theta, loss, gradient) on device tensors at seeded N(0,1) points.</summary>
+    private static double OnDevice(CudaBackend cuda, int count, int dimension, Action<TensorView, TensorView, TensorView> evaluate, int iterations, ulong seed)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
+        var theta = Points(count, dimension, seed);
+        using var t = cuda.Allocate(theta.Length);
+        using var l = cuda.Allocate(count);
+        using var g = cuda.Allocate(theta.Length);
+        cuda.CopyFromHost(theta, t.View);
+        double ms = cuda.TimeMilliseconds(() => evaluate(t.View, l.View, g.View), iterations);
+        return (double)count * dimension / (ms / 1000);
     }
 }

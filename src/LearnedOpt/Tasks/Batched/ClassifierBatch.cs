@@ -5,8 +5,10 @@ namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>
 /// Logistic-regression or sigmoid-MLP instances of one architecture, each with its own dataset,
-/// evaluated in one native call (loss and gradient; the exact HVP is on the float64 path only).
-/// <see cref="ProblemBatch.Evaluate"/> uses all rows; <see cref="EvaluateRows"/> a minibatch per instance.
+/// evaluated in one native call: loss and gradient (lopt_problems_classifier) and the exact
+/// Hessian-vector product (lopt_classifier_hvp, forward-over-reverse). <see cref="ProblemBatch.Evaluate"/>
+/// and <see cref="ProblemBatch.HessianVectorProduct"/> use all rows; <see cref="EvaluateRows"/> and
+/// <see cref="HessianVectorProductRows"/> a minibatch per instance.
 /// </summary>
 public sealed unsafe class ClassifierBatch : ProblemBatch
 {
@@ -17,6 +19,7 @@ public sealed unsafe class ClassifierBatch : ProblemBatch
 
     public ClassifierBatch(IReadOnlyList<ClassifierTask> tasks) : base(tasks.Count, tasks.Count > 0 ? tasks[0].Size : 0)
     {
+        LoptClassifierNative.EnsureLoaded();
         _widths = [.. tasks[0].Widths];
         _rows = tasks[0].Data.Rows;
         foreach (var t in tasks)
@@ -27,14 +30,20 @@ public sealed unsafe class ClassifierBatch : ProblemBatch
     }
 
     public int Rows => _rows;
+
+    /// <summary>Layer widths [d, h1, …, 1].</summary>
+    public IReadOnlyList<int> Widths => _widths;
+
+    /// <summary>The packed inputs (Count × Rows × d) and labels (Count × Rows), for the CUDA twin.</summary>
+    internal float[] X => _x;
+    internal float[] Labels => _labels;
+
     protected override string Call => "lopt_problems_classifier";
 
     /// <summary>Loss and gradient on per-instance minibatches: <paramref name="batchRows"/> is Count × batch row indices.</summary>
     public void EvaluateRows(ReadOnlySpan<float> theta, ReadOnlySpan<int> batchRows, int batch, Span<float> loss, Span<float> gradient)
     {
-        if (batch < 1 || batch > _rows) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"Batch must be in [1, {_rows}].");
-        if (batchRows.Length != (long)Count * batch)
-            throw new ArgumentException($"'batchRows' has {batchRows.Length} indices, the batch needs {Count} × {batch}.", nameof(batchRows));
+        CheckRows(batchRows, batch);
         if (theta.Length != (long)Count * Dimension) throw new ArgumentException($"'theta' has {theta.Length} floats, the batch needs {(long)Count * Dimension}.", nameof(theta));
         if (loss.Length != 0 && loss.Length != Count) throw new ArgumentException($"'loss' has {loss.Length} floats, the batch needs {Count} (or 0).", nameof(loss));
         if (gradient.Length != 0 && gradient.Length != theta.Length) throw new ArgumentException($"'gradient' has {gradient.Length} floats, the batch needs {theta.Length} (or 0).", nameof(gradient));
@@ -45,12 +54,31 @@ public sealed unsafe class ClassifierBatch : ProblemBatch
             LoptCpuNative.Check(Native(t, r, batch, loss.IsEmpty ? null : l, gradient.IsEmpty ? null : g), Call);
     }
 
-    protected override int Run(float* theta, float* loss, float* gradient, float* v, float* hv)
+    /// <summary>hv = ∇²f_B(theta)·v, f_B the loss on the per-instance minibatch rows (Count × batch), L2 term included.</summary>
+    public void HessianVectorProductRows(ReadOnlySpan<float> theta, ReadOnlySpan<int> batchRows, int batch, ReadOnlySpan<float> v, Span<float> hv)
     {
-        if (v != null || hv != null)
-            throw new NotSupportedException("The batched classifier has no Hessian-vector product; use ClassifierTask.Hvp (float64).");
-        return Native(theta, null, 0, loss, gradient);
+        CheckRows(batchRows, batch);
+        long n = (long)Count * Dimension;
+        if (theta.Length != n) throw new ArgumentException($"'theta' has {theta.Length} floats, the batch needs {n}.", nameof(theta));
+        if (v.Length != n) throw new ArgumentException($"'v' has {v.Length} floats, the batch needs {n}.", nameof(v));
+        if (hv.Length != n) throw new ArgumentException($"'hv' has {hv.Length} floats, the batch needs {n}.", nameof(hv));
+        fixed (float* t = theta)
+        fixed (int* r = batchRows)
+        fixed (float* pv = v)
+        fixed (float* phv = hv)
+            LoptCpuNative.Check(NativeHvp(t, r, batch, pv, phv), "lopt_classifier_hvp");
     }
+
+    /// <summary>Checks a minibatch: 1 ≤ batch ≤ Rows and Count × batch indices (their range is checked where they are used).</summary>
+    internal void CheckRows(ReadOnlySpan<int> batchRows, int batch)
+    {
+        if (batch < 1 || batch > _rows) throw new ArgumentOutOfRangeException(nameof(batch), batch, $"Batch must be in [1, {_rows}].");
+        if (batchRows.Length != (long)Count * batch)
+            throw new ArgumentException($"'batchRows' has {batchRows.Length} indices, the batch needs {Count} × {batch}.", nameof(batchRows));
+    }
+
+    protected override int Run(float* theta, float* loss, float* gradient, float* v, float* hv)
+        => v != null || hv != null ? NativeHvp(theta, null, 0, v, hv) : Native(theta, null, 0, loss, gradient);
 
     private int Native(float* theta, int* rows, int batch, float* loss, float* gradient)
     {
@@ -59,5 +87,14 @@ public sealed unsafe class ClassifierBatch : ProblemBatch
         fixed (float* y = _labels)
             return LoptProblemsNative.lopt_problems_classifier(Count, _widths.Length - 1, w, x, y, _rows, rows, batch,
                 (float)ClassifierTask.L2Scale, theta, loss, gradient);
+    }
+
+    private int NativeHvp(float* theta, int* rows, int batch, float* v, float* hv)
+    {
+        fixed (int* w = _widths)
+        fixed (float* x = _x)
+        fixed (float* y = _labels)
+            return LoptClassifierNative.lopt_classifier_hvp(Count, _widths.Length - 1, w, x, y, _rows, rows, batch,
+                (float)ClassifierTask.L2Scale, theta, v, hv);
     }
 }

@@ -1,3 +1,4 @@
+using LearnedOpt.Data;
 using LearnedOpt.Optimizers;
 using LearnedOpt.Randomness;
 
@@ -17,7 +18,7 @@ public sealed class ClassifierTask : FlatTask
     private readonly int[] _widths;
     private readonly int[] _wOffset;
     private readonly int[] _bOffset;
-    private readonly BatchSchedule _schedule;
+    private readonly EpochBatchSchedule _schedule;
     private readonly int _batchSize;
 
     public ClassifierTask(string name, SyntheticDataset data, IReadOnlyList<int> hidden, int batchSize, double noiseStd = 0)
@@ -36,7 +37,7 @@ public sealed class ClassifierTask : FlatTask
             _bOffset[l] = offset;
             offset += _widths[l + 1];
         }
-        _schedule = new BatchSchedule(data.Rows, batchSize);
+        _schedule = new EpochBatchSchedule(data.Rows, batchSize, "batches");
         _batchSize = batchSize;
     }
 
@@ -48,7 +49,12 @@ public sealed class ClassifierTask : FlatTask
     public IReadOnlyList<int> Widths => _widths;
 
     /// <summary>Row indices of the minibatch of <paramref name="step"/> (the batch schedule of §3).</summary>
-    public int[] BatchRows(Rng rng, long step) => _schedule.Batch(rng, step);
+    public int[] BatchRows(Rng rng, long step)
+    {
+        var rows = new int[_batchSize];
+        _schedule.Fill(rng, step, rows);
+        return rows;
+    }
 
     private static List<TensorSpec> Specs(SyntheticDataset data, IReadOnlyList<int> hidden)
     {
@@ -74,14 +80,14 @@ public sealed class ClassifierTask : FlatTask
     }
 
     protected internal override double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
-        => Run(x, _schedule.Batch(rng, step), grad, ReadOnlySpan<double>.Empty, Span<double>.Empty);
+        => Run(x, BatchRows(rng, step), grad, ReadOnlySpan<double>.Empty, Span<double>.Empty);
 
     /// <summary>The Hessian of the minibatch loss of <paramref name="step"/> times v.</summary>
     public override void TrainingHvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv, Rng rng, long step)
     {
         CheckLength(x, nameof(x));
         CheckLength(v, nameof(v));
-        Run(x, _schedule.Batch(rng, step), Span<double>.Empty, v, hv);
+        Run(x, BatchRows(rng, step), Span<double>.Empty, v, hv);
     }
 
     public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv)
