@@ -32,6 +32,8 @@ public static class BatchedProblems
             BowlTask when tasks.All(x => x is BowlTask) && Deterministic(tasks) => Adapt(backend, tasks),
             QuadraticTask q when tasks.All(x => x is QuadraticTask o && o.N == q.N) && Deterministic(tasks) => Adapt(backend, tasks),
             NormTask m when tasks.All(x => x is NormTask o && o.N == m.N && o.P == m.P) && Deterministic(tasks) => Adapt(backend, tasks),
+            // Logistic regression and MLPs with minibatches: OpenMP on the CPU, cuBLAS on CUDA.
+            ClassifierTask => BatchedClassifierProblem.TryCreate(backend, tasks, dataSeeds),
             _ => null,
         };
     }

@@ -103,6 +103,19 @@ public class BatchedProblemsTests
     }
 
     [Fact]
+    public void ClassifiersGoToTheBatchedClassifierProblem()
+    {
+        using var cpu = new CpuBackend();
+        var entry = SyntheticCatalog.All.First(e => e.Name == "logistic-10");
+        FlatTask[] tasks = [entry.Build(1), entry.Build(2), entry.Build(3)];
+        using var problem = BatchedProblems.TryCreate(cpu, tasks, Seeds(tasks.Length));
+        Assert.IsType<BatchedClassifierProblem>(problem);
+        Assert.Equal(tasks[0].Size, problem!.Dimension);
+        // Minibatches make the training step depend on the step.
+        Assert.False(BatchedProblems.IsStepIndependent(tasks[0]));
+    }
+
+    [Fact]
     public void BadArgumentsNameTheArgument()
     {
         using var cpu = new CpuBackend();
