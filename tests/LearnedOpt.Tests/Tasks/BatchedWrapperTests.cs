@@ -53,31 +53,37 @@ public class BatchedWrapperTests
         var tasks = BatchedWrapperCases.Tasks(name, 4);
         using var p = BatchedWrapperCases.Create(Cpu, tasks);
         var (theta, v) = BatchedWrapperCases.Points(tasks, 33);
-        AssertFiniteDifference(name, p.Dimension, theta, v, BatchedWrapperHarness.Hvp(p, theta, v),
+        AssertFiniteDifference(name, p.Dimension, theta, v, d => BatchedWrapperHarness.Hvp(p, theta, d),
             t => BatchedWrapperHarness.Evaluate(p, t).Grad);
     }
 
     /// <summary>
-    /// Per instance k: (g(θ + h v) − g(θ − h v)) / 2h against hv, with h = 1e-3·max(1, ‖θ_k‖∞) (float32
-    /// gradients: rounding ~ ε‖g‖/h, truncation ~ h²), within 1% of the larger of the two vectors' scales.
+    /// Per instance k: (g(θ + h v) − g(θ − h v)) / 2h against the HVP, with h = relativeStep·max(1, ‖θ_k‖∞)
+    /// (float32 gradients: rounding ~ ε‖g‖/h, truncation ~ h²), within 1% of the larger of the two
+    /// vectors' scales. The HVP is taken along the direction the float32 points actually differ by.
     /// </summary>
-    internal static void AssertFiniteDifference(string name, int dim, float[] theta, float[] v, float[] hv, Func<float[], float[]> gradient)
+    internal static void AssertFiniteDifference(string name, int dim, float[] theta, float[] v, Func<float[], float[]> hvp,
+        Func<float[], float[]> gradient, double relativeStep = 1e-3)
     {
         int count = theta.Length / dim;
         var h = new double[count];
         var plus = (float[])theta.Clone();
         var minus = (float[])theta.Clone();
+        var direction = new float[theta.Length];
         for (int k = 0; k < count; k++)
         {
             double m = 1;
             for (int i = 0; i < dim; i++) m = Math.Max(m, Math.Abs(theta[k * dim + i]));
-            h[k] = 1e-3 * m;
+            h[k] = relativeStep * m;
             for (int i = 0; i < dim; i++)
             {
-                plus[k * dim + i] = (float)(theta[k * dim + i] + h[k] * v[k * dim + i]);
-                minus[k * dim + i] = (float)(theta[k * dim + i] - h[k] * v[k * dim + i]);
+                int e = k * dim + i;
+                plus[e] = (float)(theta[e] + h[k] * v[e]);
+                minus[e] = (float)(theta[e] - h[k] * v[e]);
+                direction[e] = (float)(((double)plus[e] - minus[e]) / (2 * h[k]));
             }
         }
+        var hv = hvp(direction);
         var gp = gradient(plus);
         var gm = gradient(minus);
         for (int k = 0; k < count; k++)
@@ -87,9 +93,7 @@ public class BatchedWrapperTests
             for (int i = 0; i < dim; i++)
             {
                 int e = k * dim + i;
-                // The step actually taken in float32, per element.
-                double step = (double)plus[e] - minus[e];
-                fd[i] = step == 0 ? 0 : (gp[e] - gm[e]) * (2 * h[k] * v[e] / step) / (2 * h[k]);
+                fd[i] = ((double)gp[e] - gm[e]) / (2 * h[k]);
                 scale = Math.Max(scale, Math.Max(Math.Abs(fd[i]), Math.Abs(hv[e])));
             }
             for (int i = 0; i < dim; i++)
