@@ -66,8 +66,8 @@ LOPT_HD void lopt_matmul_pinv(int k, double* g, double* v, double* pinv) {
             diag += g[i * k + i] * g[i * k + i];
             for (int j = i + 1; j < k; ++j) off += g[i * k + j] * g[i * k + j];
         }
-        double floor = diag > 4.9406564584124654e-324 ? diag : 4.9406564584124654e-324;
-        if (off <= 1e-30 * floor) break;
+        double tiny = diag > 4.9406564584124654e-324 ? diag : 4.9406564584124654e-324;
+        if (off <= 1e-30 * tiny) break;
         for (int p = 0; p < k; ++p)
             for (int q = p + 1; q < k; ++q) {
                 double apq = g[p * k + q];

@@ -17,7 +17,7 @@ internal static class BatchedWrapperCases
         "rescale-norm-18-2.5", "rescale-quadratic-50", "log-quadratic-20", "log-bowl-5", "sparse-quadratic-20",
         "sparse-bowl-0.1", "sum-norm-quadratic-rosenbrock", "sum-2d-all-quadratics-noisy", "sum-quadratics-noisy",
         "quadratic-20-noisy", "norm-19-1-noisy", "bowl-5-rot-noisy", "rosenbrock-noisy",
-        "nested-log-rescale-noisy", "nested-sum-of-wrappers",
+        "nested-log-rescale-noisy", "nested-sum-of-wrappers", "nested-log-sparse",
     ];
 
     public static TheoryData<string> All() => new(Names);
@@ -27,6 +27,7 @@ internal static class BatchedWrapperCases
     public static FlatTask Build(string name, int k) => name switch
     {
         "nested-log-rescale-noisy" => new LogTask(new RescaleTask(new QuadraticTask(6, (ulong)k, 0.3), 2.0)),
+        "nested-log-sparse" => new LogTask(new SparseTask(new QuadraticTask(5, (ulong)k), 0.5)),
         "nested-sum-of-wrappers" => new SumTask(name,
         [
             new SparseTask(new QuadraticTask(5, (ulong)k, 0.2), 0.5),

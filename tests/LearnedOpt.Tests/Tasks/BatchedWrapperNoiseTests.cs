@@ -192,6 +192,7 @@ public class BatchedWrapperNoiseTests
     [Theory]
     [InlineData("nested-log-rescale-noisy")]
     [InlineData("nested-sum-of-wrappers")]
+    [InlineData("nested-log-sparse")]
     [InlineData("sparse-quadratic-20")]
     [InlineData("sum-2d-all-quadratics-noisy")]
     [InlineData("log-quadratic-20")]

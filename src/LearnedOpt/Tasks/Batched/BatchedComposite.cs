@@ -9,7 +9,8 @@ namespace LearnedOpt.Tasks.Batched;
 /// problems. Besides the interface it offers <see cref="MinibatchStep"/>, the training step without
 /// noise and masks (FlatTask.MinibatchValue), which the log wrapper's exact Jacobian needs; inner
 /// problems that are not composites are leaves, whose training step is noise- and mask-free by
-/// contract (see <see cref="BatchedWrappers"/>). Calls must not pass aliasing tensors.
+/// contract (see <see cref="BatchedWrappers"/>). Calls must not pass aliasing tensors. A node keeps
+/// scratch tensors between its calls, so one composite must not be called from two threads at once.
 /// </summary>
 public abstract class BatchedComposite : IBatchedProblem
 {
@@ -35,8 +36,8 @@ public abstract class BatchedComposite : IBatchedProblem
     public int Count { get; }
     public int Dimension { get; }
 
-    /// <summary>True when some node below adds gradient noise (then the training gradient differs from the minibatch gradient).</summary>
-    public abstract bool HasNoise { get; }
+    /// <summary>True when this node or one below adds gradient noise or a sparsity mask, so the training gradient differs from the minibatch gradient.</summary>
+    public abstract bool IsStochastic { get; }
 
     // Created on first use, so a constructor that rejects its arguments leaves nothing allocated.
     protected WrapperKernels Kernels => _kernels ??= WrapperKernels.Create(Backend, Count, _seeds);
@@ -58,7 +59,7 @@ public abstract class BatchedComposite : IBatchedProblem
         else p.TrainingStep(theta, step, loss, gradient);
     }
 
-    protected static bool Noisy(IBatchedProblem p) => p is BatchedComposite { HasNoise: true };
+    protected static bool Stochastic(IBatchedProblem p) => p is BatchedComposite { IsStochastic: true };
 
     /// <summary>A zeroed backend tensor owned by this node.</summary>
     protected TensorView Scratch(long length)

@@ -6,8 +6,8 @@ namespace LearnedOpt.Tasks.Batched;
 /// Log(P) batched (problems.md §2.8): f = ln(f_P + ε) − ln ε with ε = 10⁻⁶; the gradient is
 /// g_P/d with d = f_P + ε (the inner training gradient, noise included, in a training step). The
 /// HVP is H_P v/d − ∇f_P (∇f_P·v)/d²; the training HVP is the Jacobian of the training gradient,
-/// J_Pᵀv/d − ∇f_P (g̃_P·v)/d² with g̃_P the noisy and ∇f_P the noise-free minibatch gradient (as
-/// LogTask.TrainingHvp).
+/// J_Pᵀv/d − ∇f_P (g̃_P·v)/d² with g̃_P the inner training gradient (noise and masks included) and
+/// ∇f_P the noise- and mask-free minibatch gradient (as LogTask.TrainingHvp).
 /// </summary>
 public sealed class BatchedLog : BatchedComposite
 {
@@ -22,11 +22,11 @@ public sealed class BatchedLog : BatchedComposite
         _inner = inner;
         _innerLoss = Scratch(Count);
         _g = Scratch((long)Count * Dimension);
-        _gExact = Noisy(inner) ? Scratch((long)Count * Dimension) : _g;
+        _gExact = Stochastic(inner) ? Scratch((long)Count * Dimension) : _g;
     }
 
     public IBatchedProblem Inner => _inner;
-    public override bool HasNoise => Noisy(_inner);
+    public override bool IsStochastic => Stochastic(_inner);
     protected override IEnumerable<IBatchedProblem> Children => [_inner];
 
     public override void Evaluate(TensorView theta, TensorView loss, TensorView gradient)
@@ -65,7 +65,7 @@ public sealed class BatchedLog : BatchedComposite
         CheckHvp(theta, v, hv);
         CheckStep(step);
         _inner.TrainingStep(theta, step, _innerLoss, _g);
-        if (Noisy(_inner)) Minibatch(_inner, theta, step, None, _gExact);
+        if (Stochastic(_inner)) Minibatch(_inner, theta, step, None, _gExact);
         _inner.TrainingHvp(theta, step, v, hv);
         Kernels.LogHvp(Dimension, _innerLoss, _g, _gExact, v, hv);
     }

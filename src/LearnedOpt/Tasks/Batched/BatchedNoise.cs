@@ -31,7 +31,7 @@ public sealed class BatchedNoise : BatchedComposite
     public uint Stream { get; }
 
     public IBatchedProblem Inner => _inner;
-    public override bool HasNoise => Sigma > 0 || Noisy(_inner);
+    public override bool IsStochastic => Sigma > 0 || Stochastic(_inner);
     protected override IEnumerable<IBatchedProblem> Children => [_inner];
 
     public override void Evaluate(TensorView theta, TensorView loss, TensorView gradient)

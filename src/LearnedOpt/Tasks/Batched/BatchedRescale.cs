@@ -24,7 +24,7 @@ public sealed class BatchedRescale : BatchedComposite
 
     public double Scale { get; }
     public IBatchedProblem Inner => _inner;
-    public override bool HasNoise => Noisy(_inner);
+    public override bool IsStochastic => Stochastic(_inner);
     protected override IEnumerable<IBatchedProblem> Children => [_inner];
 
     private float S => (float)Scale;

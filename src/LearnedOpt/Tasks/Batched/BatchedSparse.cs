@@ -29,7 +29,7 @@ public sealed class BatchedSparse : BatchedComposite
     public double DropProbability { get; }
     public uint Stream { get; }
     public IBatchedProblem Inner => _inner;
-    public override bool HasNoise => Noisy(_inner);
+    public override bool IsStochastic => true;
     protected override IEnumerable<IBatchedProblem> Children => [_inner];
 
     public override void Evaluate(TensorView theta, TensorView loss, TensorView gradient)

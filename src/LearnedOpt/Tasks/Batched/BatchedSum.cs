@@ -34,7 +34,7 @@ public sealed class BatchedSum : BatchedComposite
     /// <summary>Start of each part in an instance's vector.</summary>
     public IReadOnlyList<int> Offsets => _offsets;
 
-    public override bool HasNoise => _parts.Any(Noisy);
+    public override bool IsStochastic => _parts.Any(Stochastic);
     protected override IEnumerable<IBatchedProblem> Children => _parts;
 
     private static IBatchedProblem First(IReadOnlyList<IBatchedProblem> parts)
