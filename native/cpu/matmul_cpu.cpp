@@ -23,7 +23,7 @@ LOPT_API int32_t lopt_problems_matmul(int64_t count, int32_t n, int32_t k, const
 #pragma omp for schedule(dynamic)
         for (int64_t i = 0; i < count; ++i)
             lopt_matmul_instance(n, k, theta + i * dim, loss ? loss + i : nullptr, grad ? grad + i * dim : nullptr,
-                                 v ? v + i * dim : nullptr, hv ? hv + i * dim : nullptr, ws.data());
+                                 v ? v + i * dim : nullptr, hv ? hv + i * dim : nullptr, ws.data(), 1);
     }
     return 0;
 }

@@ -44,7 +44,7 @@ public sealed unsafe class BatchedMatMul : IBatchedProblem
                 _cuda = cuda;
                 _kernel = cuda.GetFunction(File, "lopt_problems_matmul");
                 _grid = (uint)Math.Min((count + Block - 1) / Block, MaxGrid);
-                // One float64 slot per thread of the grid, as floats (the arena aligns to 256 bytes).
+                // One float64 slot per thread of the grid (interleaved by the kernel), as floats; the arena aligns to 256 bytes.
                 _workspace = cuda.Allocate(checked(2L * _grid * Block * WorkspaceDoubles(n, k)));
                 break;
             default:

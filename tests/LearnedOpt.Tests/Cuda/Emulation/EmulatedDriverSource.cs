@@ -158,10 +158,11 @@ internal static class EmulatedDriverSource
                 if (!in(theta, count * dim * 4) || !in(loss, loss ? count * 4 : 0) || !in(grad, grad ? count * dim * 4 : 0) ||
                     !in(v, v ? count * dim * 4 : 0) || !in(hv, hv ? count * dim * 4 : 0) || !in(ws, (long long)threads * w * 8))
                     return ILLEGAL_ADDRESS;
+                // The kernel's interleaved workspace: element e of thread slot at ws[e·threads + slot].
                 for (long long slot = 0; slot < threads; ++slot)
                     for (long long i = slot; i < count; i += threads)
                         lopt_matmul_instance(n, k, theta + i * dim, loss ? loss + i : nullptr, grad ? grad + i * dim : nullptr,
-                                             v ? v + i * dim : nullptr, hv ? hv + i * dim : nullptr, ws + slot * w);
+                                             v ? v + i * dim : nullptr, hv ? hv + i * dim : nullptr, ws + slot, threads);
                 return OK;
             }
             long long count = arg<long long>(args, name == "lopt_random_fill" ? 1 : 0);
