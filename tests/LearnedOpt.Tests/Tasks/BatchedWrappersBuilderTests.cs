@@ -90,6 +90,8 @@ public class BatchedWrappersBuilderTests
             [new QuadraticTask(4, 1, 0.1), new NormTask(4, 2, 2, 0.1)],
             [new SumTask("a", [q, new BowlTask(1)]), new SumTask("b", [new BowlTask(1), q])],
             [new MatMulTask(2, 5), new MatMulTask(2, 6)],
+            [new LogTask(new QuadraticTask(3, 1)), new LogTask(new QuadraticTask(4, 1))],
+            [new SumTask("a", [new LogTask(q), new QuadraticTask(3, 1, 0.5)]), new SumTask("b", [new LogTask(q), new NormTask(3, 2, 1, 0.5)])],
         ];
         foreach (var tasks in mixed)
             Assert.Null(BatchedWrappers.TryCreate(Cpu, tasks, [1, 2], leaves.Create));
@@ -135,6 +137,18 @@ public class BatchedWrappersBuilderTests
             Disposed = true;
             inner.Dispose();
         }
+    }
+
+    [Fact]
+    public void ALeafOfTheWrongShapeFromTheFactoryIsAnError()
+    {
+        var leaves = new BatchedWrapperLeaves(Cpu);
+        FlatTask[] tasks = [new LogTask(new QuadraticTask(3, 1)), new LogTask(new QuadraticTask(3, 2))];
+        TrackedLeaf? wrong = null;
+        var e = Assert.Throws<InvalidOperationException>(() => BatchedWrappers.TryCreate(Cpu, tasks, [1, 2],
+            (t, s) => wrong = new TrackedLeaf(leaves.Create([new QuadraticTask(4, 1), new QuadraticTask(4, 2)], s)!)));
+        Assert.Contains("2 × 4", e.Message);
+        Assert.True(wrong!.Disposed);
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public static class BatchedWrappers
             throw new ArgumentException($"'dataSeeds' has {dataSeeds.Count} entries, one per task ({tasks.Count}) is needed.", nameof(dataSeeds));
         for (int i = 0; i < tasks.Count; i++)
             if (tasks[i] == null) throw new ArgumentException($"tasks[{i}] is null.", nameof(tasks));
-        if (IsPlainLeaf(tasks[0])) return null;
+        if (IsPlainLeaf(tasks[0]) || tasks.Any(t => t.Size != tasks[0].Size)) return null;
         uint stream = 0;
         return new Builder(backend, dataSeeds, inner).Build(tasks, ref stream);
     }
@@ -104,12 +104,27 @@ public static class BatchedWrappers
             if (tasks.Any(t => t is RescaleTask or LogTask or SparseTask or SumTask or MatMulTask)) return null;
             double sigma = tasks[0].NoiseStd;
             if (tasks.Any(t => t.NoiseStd != sigma || t.GetType() != tasks[0].GetType())) return null;
-            if (sigma == 0) return inner(tasks, seeds);
+            if (tasks.Any(t => t.Size != tasks[0].Size)) return null;
+            if (sigma == 0) return Leaf(tasks);
             var twins = tasks.Select(NoiseFreeTwin.Of).ToList();
             if (twins.Any(t => t == null)) return null;
             uint id = Next(ref stream);
-            var leaf = inner(twins!, seeds);
+            var leaf = Leaf(twins!);
             return leaf == null ? null : Own(leaf, () => new BatchedNoise(leaf, seeds, sigma, id));
+        }
+
+        // The factory's leaf, checked against the tasks it was asked for.
+        private IBatchedProblem? Leaf(IReadOnlyList<FlatTask> tasks)
+        {
+            var leaf = inner(tasks, seeds);
+            if (leaf == null) return null;
+            if (leaf.Count != tasks.Count || leaf.Dimension != tasks[0].Size || !ReferenceEquals(leaf.Backend, backend))
+            {
+                string got = $"{leaf.Count} × {leaf.Dimension} on {leaf.Backend.Description}";
+                leaf.Dispose();
+                throw new InvalidOperationException($"The leaf factory returned {got} for {tasks.Count} × {tasks[0].Size} '{tasks[0].Name}' on {backend.Description}.");
+            }
+            return leaf;
         }
 
         private static uint Next(ref uint stream)
