@@ -2,13 +2,6 @@ using LearnedOpt.Backends;
 
 namespace LearnedOpt.Tasks.Batched;
 
-/// <summary>Which distribution <see cref="WrapperKernels.Fill"/> draws from.</summary>
-public enum RandomDraw
-{
-    Uniform = 0,
-    Gaussian = 1,
-}
-
 /// <summary>
 /// The elementwise operations of the batched wrappers on one backend (native/include/lopt/
 /// lopt_wrappers.h: the CPU library or the CUDA kernels of wrappers.cu), for <see cref="Count"/>
