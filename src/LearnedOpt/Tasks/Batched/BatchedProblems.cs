@@ -25,6 +25,14 @@ public static class BatchedProblems
             throw new ArgumentException($"'dataSeeds' has {dataSeeds.Count} seeds for {tasks.Count} tasks.", nameof(dataSeeds));
         if (tasks.Any(t => t == null)) throw new ArgumentException("'tasks' holds a null task.", nameof(tasks));
         if (backend is not (CpuBackend or CudaBackend)) return null;
+        // Wrappers, gradient noise and MatMul are composites; their plain leaves come from the switch below.
+        return BatchedWrappers.TryCreate(backend, tasks, dataSeeds, (leaves, seeds) => Leaf(backend, leaves, seeds))
+            ?? Leaf(backend, tasks, dataSeeds);
+    }
+
+    // A plain (unwrapped, noise-free) family with its own kernels, or null.
+    private static IBatchedProblem? Leaf(IBackend backend, IReadOnlyList<FlatTask> tasks, IReadOnlyList<ulong> dataSeeds)
+    {
         return tasks[0] switch
         {
             // Noise-free, full-data families with kernels in lopt_problems.h (TrainingStep = Evaluate).

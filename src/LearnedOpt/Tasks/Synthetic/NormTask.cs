@@ -21,6 +21,11 @@ public sealed class NormTask : FlatTask
         (W, Y) = QuadraticTask.SampleCoefficients(n, seed);
     }
 
+    // The same instance (shared W, y) without gradient noise: the leaf under a batched noise wrapper.
+    private NormTask(NormTask noisy) : base(noisy.Name, noisy.Family, noisy.Parameters, 0) => (N, P, W, Y) = (noisy.N, noisy.P, noisy.W, noisy.Y);
+
+    internal NormTask WithoutNoise() => NoiseStd == 0 ? this : new(this);
+
     public int N { get; }
     public double P { get; }
     public double[] W { get; }

@@ -16,6 +16,11 @@ public sealed class QuadraticTask : FlatTask
         (W, Y) = SampleCoefficients(n, seed);
     }
 
+    // The same instance (shared W, y) without gradient noise: the leaf under a batched noise wrapper.
+    private QuadraticTask(QuadraticTask noisy) : base(noisy.Name, noisy.Family, noisy.Parameters, 0) => (N, W, Y) = (noisy.N, noisy.W, noisy.Y);
+
+    internal QuadraticTask WithoutNoise() => NoiseStd == 0 ? this : new(this);
+
     public int N { get; }
 
     /// <summary>Row-major n × n.</summary>

@@ -12,6 +12,8 @@ internal static class EmulatedDriverSource
 {
     public const string Text = """
         #include "lopt/lopt_optim.h"
+        #include "lopt/lopt_wrappers.h"
+        #include "lopt/lopt_matmul.h"
         #include <chrono>
         #include <cstdint>
         #include <cstdlib>
@@ -95,7 +97,9 @@ internal static class EmulatedDriverSource
         CUresult cuModuleGetFunction(void** f, void* m, const char* name) {
             { std::lock_guard<std::mutex> l(g_lock); if (!g_modules.count(m)) return INVALID_HANDLE; }
             static const char* known[] = { "lopt_copy", "lopt_sgd_step", "lopt_sgd_momentum_step", "lopt_rmsprop_step",
-                                           "lopt_adam_step", "lopt_adamw_step", "lopt_powersign_step", "lopt_addsign_step" };
+                                           "lopt_adam_step", "lopt_adamw_step", "lopt_powersign_step", "lopt_addsign_step",
+                                           "lopt_random_fill", "lopt_wrap_noise", "lopt_wrap_mask", "lopt_wrap_divide", "lopt_wrap_log",
+                                           "lopt_wrap_log_hvp", "lopt_wrap_gather", "lopt_wrap_scatter", "lopt_wrap_add", "lopt_problems_matmul" };
             for (const char* k : known)
                 if (strcmp(k, name) == 0) { *f = new Function{name}; return OK; }
             return NOT_FOUND;
@@ -113,11 +117,116 @@ internal static class EmulatedDriverSource
             return -1;
         }
 
+        // The batched-wrapper and MatMul kernels (wrappers.cu, matmul.cu) with their exact parameter lists;
+        // every pointer is checked against the allocations for the extent the kernel touches.
+        extern "C++" { template <class T> static T arg(void** args, int i) { return *(T*)args[i]; } }
+        static bool in(const void* p, long long bytes) { return bytes <= 0 || (p && inside((CUdeviceptr)p, (size_t)bytes)); }
+        static CUresult launch_batched(const std::string& name, void** args, unsigned threads) {
+            if (name == "lopt_wrap_divide" || name == "lopt_wrap_add") {
+                long long n = arg<long long>(args, 0);
+                const float* x = arg<const float*>(args, 1);
+                float d = name == "lopt_wrap_divide" ? arg<float>(args, 2) : 0.0f;
+                float* out = arg<float*>(args, name == "lopt_wrap_divide" ? 3 : 2);
+                if (n < 0 || !in(x, n * 4) || !in(out, n * 4)) return ILLEGAL_ADDRESS;
+                for (long long i = 0; i < n; ++i) out[i] = name == "lopt_wrap_add" ? out[i] + x[i] : x[i] / d;
+                return OK;
+            }
+            if (name == "lopt_wrap_gather" || name == "lopt_wrap_scatter") {
+                long long count = arg<long long>(args, 0);
+                int total = arg<int>(args, 1), offset = arg<int>(args, 2), part = arg<int>(args, 3);
+                const float* src = arg<const float*>(args, 4);
+                float* dst = arg<float*>(args, 5);
+                bool gather = name == "lopt_wrap_gather";
+                if (count < 0 || part < 1 || offset < 0 || offset + part > total) return INVALID_VALUE;
+                if (!in(src, count * (gather ? total : part) * 4) || !in(dst, count * (gather ? part : total) * 4)) return ILLEGAL_ADDRESS;
+                for (long long k = 0; k < count; ++k)
+                    for (int i = 0; i < part; ++i)
+                        if (gather) dst[k * part + i] = src[k * total + offset + i];
+                        else dst[k * total + offset + i] = src[k * part + i];
+                return OK;
+            }
+            if (name == "lopt_problems_matmul") {
+                long long count = arg<long long>(args, 0);
+                int n = arg<int>(args, 1), k = arg<int>(args, 2);
+                const float* theta = arg<const float*>(args, 3);
+                float* loss = arg<float*>(args, 4);
+                float* grad = arg<float*>(args, 5);
+                const float* v = arg<const float*>(args, 6);
+                float* hv = arg<float*>(args, 7);
+                double* ws = arg<double*>(args, 8);
+                long long dim = 2LL * n * n * k, w = lopt_matmul_workspace(n, k);
+                if (!in(theta, count * dim * 4) || !in(loss, loss ? count * 4 : 0) || !in(grad, grad ? count * dim * 4 : 0) ||
+                    !in(v, v ? count * dim * 4 : 0) || !in(hv, hv ? count * dim * 4 : 0) || !in(ws, (long long)threads * w * 8))
+                    return ILLEGAL_ADDRESS;
+                // The kernel's interleaved workspace: element e of thread slot at ws[e·threads + slot].
+                for (long long slot = 0; slot < threads; ++slot)
+                    for (long long i = slot; i < count; i += threads)
+                        lopt_matmul_instance(n, k, theta + i * dim, loss ? loss + i : nullptr, grad ? grad + i * dim : nullptr,
+                                             v ? v + i * dim : nullptr, hv ? hv + i * dim : nullptr, ws + slot, threads);
+                return OK;
+            }
+            long long count = arg<long long>(args, name == "lopt_random_fill" ? 1 : 0);
+            int dim = arg<int>(args, name == "lopt_random_fill" ? 2 : 1);
+            long long n = count * dim;
+            if (count < 0 || dim < 1) return INVALID_VALUE;
+            if (name == "lopt_wrap_log" || name == "lopt_wrap_log_hvp") {
+                const float* f = arg<const float*>(args, 2);
+                if (!in(f, count * 4)) return ILLEGAL_ADDRESS;
+                if (name == "lopt_wrap_log") {
+                    float* loss = arg<float*>(args, 3);
+                    float* grad = arg<float*>(args, 4);
+                    if ((loss && !in(loss, count * 4)) || (grad && !in(grad, n * 4))) return ILLEGAL_ADDRESS;
+                    for (long long e = 0; grad && e < n; ++e) grad[e] /= f[e / dim] + LOPT_LOG_EPS;
+                    for (long long i = 0; loss && i < count; ++i) loss[i] = lopt_wrap_log_loss(f[i]);
+                    return OK;
+                }
+                const float* gn = arg<const float*>(args, 3);
+                const float* ge = arg<const float*>(args, 4);
+                const float* v = arg<const float*>(args, 5);
+                float* hv = arg<float*>(args, 6);
+                if (!in(gn, n * 4) || !in(ge, n * 4) || !in(v, n * 4) || !in(hv, n * 4)) return ILLEGAL_ADDRESS;
+                for (long long i = 0; i < count; ++i) {
+                    float gv = 0.0f;
+                    for (int j = 0; j < dim; ++j) gv += gn[i * dim + j] * v[i * dim + j];
+                    for (int j = 0; j < dim; ++j) hv[i * dim + j] = lopt_wrap_log_hv(hv[i * dim + j], ge[i * dim + j], gv, f[i] + LOPT_LOG_EPS);
+                }
+                return OK;
+            }
+            int o = name == "lopt_random_fill" ? 3 : 2;  // seeds, step, stream follow count and dim
+            const unsigned long long* seeds = arg<const unsigned long long*>(args, o);
+            long long step = arg<long long>(args, o + 1);
+            unsigned stream = arg<unsigned>(args, o + 2);
+            if (!in(seeds, count * 8)) return ILLEGAL_ADDRESS;
+            if (name == "lopt_random_fill") {
+                int kind = arg<int>(args, 0);
+                float* out = arg<float*>(args, 6);
+                if (!in(out, n * 4)) return ILLEGAL_ADDRESS;
+                for (long long e = 0; e < n; ++e)
+                    out[e] = kind == 0 ? lopt_random_uniform(seeds[e / dim], step, stream, (unsigned)(e % dim))
+                                       : lopt_random_gaussian(seeds[e / dim], step, stream, (unsigned)(e % dim));
+                return OK;
+            }
+            float p = arg<float>(args, 5);
+            if (name == "lopt_wrap_noise") {
+                float* g = arg<float*>(args, 6);
+                if (!in(g, n * 4)) return ILLEGAL_ADDRESS;
+                for (long long e = 0; e < n; ++e) g[e] = lopt_wrap_noisy(g[e], p, seeds[e / dim], step, stream, (unsigned)(e % dim));
+                return OK;
+            }
+            const float* x = arg<const float*>(args, 6);
+            float* out = arg<float*>(args, 7);
+            if (!in(x, n * 4) || !in(out, n * 4)) return ILLEGAL_ADDRESS;
+            for (long long e = 0; e < n; ++e) out[e] = lopt_wrap_masked(x[e], p, seeds[e / dim], step, stream, (unsigned)(e % dim));
+            return OK;
+        }
+
         CUresult cuLaunchKernel(void* fn, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                                 unsigned, void* stream, void** args, void** extra) {
             if (!fn || !args || extra || !gx || !gy || !gz || !bx || !by || !bz || bx * by * bz > 1024) return INVALID_VALUE;
             if (!stream_ok(stream)) return INVALID_HANDLE;
             const std::string& name = ((Function*)fn)->name;
+            if (name.rfind("lopt_wrap_", 0) == 0 || name == "lopt_random_fill" || name == "lopt_problems_matmul")
+                return launch_batched(name, args, gx * bx);
             if (name == "lopt_copy") {
                 CUdeviceptr dst = *(CUdeviceptr*)args[0], src = *(CUdeviceptr*)args[1];
                 long long n = *(long long*)args[2];

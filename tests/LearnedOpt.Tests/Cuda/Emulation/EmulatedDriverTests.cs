@@ -15,6 +15,7 @@ public class EmulatedDriverTests
     [
         "LearnedOpt.Tests.Cuda.CudaBackendTests",
         "LearnedOpt.Tests.Cuda.CudaOptimizerParityTests",
+        "LearnedOpt.Tests.Tasks.BatchedWrapperCudaTests",
     ];
 
     /// <param name="ccMajor">9: an sm_90 device (CUBIN); 12: a device newer than NVRTC 11.8 knows, so the backend loads PTX.</param>

@@ -24,7 +24,7 @@ public class BatchedMetaTrainingTests
             ValidateEvery = 100, CheckpointEvery = 100, EpisodeMinSteps = 60, EpisodeMaxSteps = 120, TruncationMinSteps = 10, TruncationMaxSteps = 30,
         };
         var trainer = new MetaTrainer(cfg, dir.Path, backend);
-        Assert.NotEmpty(trainer.LeftOutEntries);   // the noisy entries have no batched problem yet
+        Assert.Empty(trainer.LeftOutEntries);   // every default entry has a batched problem on the CPU
         trainer.Run(TestContext.Current.CancellationToken);
         var rows = MetaTrainer.ReadMetrics(Path.Combine(dir.Path, MetaTrainer.MetricsFile));
         double before = rows.First(r => r.Iteration == 0).Validation;
@@ -72,7 +72,7 @@ public class BatchedMetaTrainingTests
     }
 
     [Fact]
-    public void CliRunsBatchedOnTheCpuAndSaysWhichEntriesAreLeftOut()
+    public void CliRunsBatchedOnTheCpuOverTheWholeEnsemble()
     {
         using var dir = new TempDir();
         var cfg = dir.File("c.json");
@@ -80,7 +80,9 @@ public class BatchedMetaTrainingTests
         var (exit, stdout, err) = CliRunner.Run("meta-train", "--config", cfg, "--out", dir.File("run"), "--backend", "cpu");
         Assert.True(exit == 0, err);
         Assert.Contains("batched unrolls on Cpu", stdout);
-        Assert.Contains("left out", stdout);
+        int entries = new EnsembleSampler(MetaTrainingConfig.Default.Ensemble, 64).Entries.Count;
+        Assert.Contains($"from {entries} ensemble entries", stdout);
+        Assert.DoesNotContain("left out", stdout);
         Assert.Contains("iter 3/3", stdout);
     }
 

@@ -81,25 +81,41 @@ public class BatchedProblemsTests
         => Assert.True(Math.Abs(expected - got) <= 2e-5 * scale + 1e-6, $"{what}: {got:R} vs float64 {expected:R}");
 
     [Fact]
-    public void UnsupportedMixesAndStochasticTasksGiveNull()
+    public void MixedFamiliesOrShapesGiveNull()
     {
         using var cpu = new CpuBackend();
         FlatTask[][] unsupported =
         [
-            [new TestFunctionTask(TestFunction.Rosenbrock, noiseStd: 0.1)],
-            [new QuadraticTask(5, 1, noiseStd: 0.01)],
             [new TestFunctionTask(TestFunction.Rosenbrock), new TestFunctionTask(TestFunction.Beale)],
             [new QuadraticTask(5, 1), new QuadraticTask(6, 1)],
             [new NormTask(4, 1.5, 1), new NormTask(4, 2, 1)],
             [new BowlTask(2), new QuadraticTask(2, 1)],
+            [new RescaleTask(new QuadraticTask(4, 1), 2), new QuadraticTask(4, 1)],
+        ];
+        foreach (var tasks in unsupported) Assert.Null(BatchedProblems.TryCreate(cpu, tasks, Seeds(tasks.Length)));
+    }
+
+    [Fact]
+    public void NoisyWrappedAndMatMulTasksAreComposites()
+    {
+        using var cpu = new CpuBackend();
+        FlatTask[][] composites =
+        [
+            [new TestFunctionTask(TestFunction.Rosenbrock, noiseStd: 0.1)],
+            [new QuadraticTask(5, 1, noiseStd: 0.01)],
             [new MatMulTask(3, 2)],
             [new RescaleTask(new QuadraticTask(4, 1), 2)],
         ];
-        foreach (var tasks in unsupported) Assert.Null(BatchedProblems.TryCreate(cpu, tasks, Seeds(tasks.Length)));
+        foreach (var tasks in composites)
+        {
+            using var problem = BatchedProblems.TryCreate(cpu, tasks, Seeds(tasks.Length));
+            Assert.True(problem is BatchedComposite or BatchedMatMul, $"{tasks[0].Name}: {problem?.GetType().Name ?? "null"}");
+            Assert.Equal(tasks[0].Size, problem!.Dimension);
+        }
         // Noisy or unknown tasks depend on the step: they must never share a call across steps.
-        Assert.False(BatchedProblems.IsStepIndependent(unsupported[0][0]));
-        Assert.False(BatchedProblems.IsStepIndependent(unsupported[1][0]));
-        Assert.False(BatchedProblems.IsStepIndependent(unsupported[6][0]));
+        Assert.False(BatchedProblems.IsStepIndependent(composites[0][0]));
+        Assert.False(BatchedProblems.IsStepIndependent(composites[1][0]));
+        Assert.False(BatchedProblems.IsStepIndependent(composites[2][0]));
     }
 
     [Fact]
