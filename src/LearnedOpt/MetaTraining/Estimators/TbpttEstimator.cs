@@ -1,5 +1,4 @@
 using LearnedOpt.MetaTraining.Gradients;
-using LearnedOpt.Randomness;
 
 namespace LearnedOpt.MetaTraining.Estimators;
 
@@ -46,18 +45,9 @@ public sealed class TbpttEstimator : IMetaGradientEstimator
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
         {
             var (task, f0, dataSeed) = _env.Episode(i);
-            long start = plan[i].StartStep;
-            var data = new Rng(dataSeed);
-            // The same minibatch/noise stream as the ES/PES unrolls: step t uses Rng(dataSeed).Stream(t).
-            GradientOracle oracle = (k, theta, g) =>
-            {
-                var flat = task.Concat(theta, nameof(theta));
-                var gf = new double[flat.Length];
-                task.TrainingValue(flat, gf, data.Stream(start + k), start + k);
-                var parts = task.Split(gf);
-                for (int t = 0; t < parts.Length; t++) parts[t].CopyTo(g[t], 0);
-            };
-            var problem = new TbpttProblem(task, task.Split(_theta[i]), f0, _state[i], oracle);
+            // The same minibatch/noise stream as the ES/PES unrolls (step t uses Rng(dataSeed).Stream(t)),
+            // with the Jacobian of that training gradient for the second-order terms.
+            var problem = TrainingOracle.Problem(task, task.Split(_theta[i]), f0, dataSeed, plan[i].StartStep, _state[i]);
             results[i] = TbpttMetaGradient.Compute(w, problem, new TbpttOptions(plan[i].Steps));
         });
         var g = new double[phi.Length];

@@ -76,7 +76,9 @@ public static class TbpttMetaGradient
                 HrnnUnrollStep.Backward(w, states[t - c0], gs[t], records[t - c0], bar, thetaBar, gBar, gw);
                 if (!options.FirstOrder)
                 {
-                    task.HessianVectorProduct(thetas[t - c0], gBar, hv);
+                    // The Jacobian of the gradient fed at step t: the oracle's own when given (minibatch, mask).
+                    if (problem.TrainingHessian is { } trainingHessian) trainingHessian(t, thetas[t - c0], gBar, hv);
+                    else task.HessianVectorProduct(thetas[t - c0], gBar, hv);
                     for (int q = 0; q < lengths.Length; q++)
                         for (int i = 0; i < lengths[q]; i++) thetaBar[q][i] += hv[q][i];
                 }
