@@ -8,9 +8,10 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// RNNs on the mean [h, x] and the global RNN on the mean s_k. A tensor with an unusable gradient
 /// entry (non-finite or above 1e18, as the production step) keeps its state and θ and is left out
 /// of the global mean, so its adjoint is the identity. The per-coordinate math (forward and
-/// adjoint) runs in the CPU library (lopt_hrnn_grad.h, float64); the small cells and means here.
+/// adjoint, lopt_hrnn_grad.h, float64) runs on an <see cref="HrnnCoordinateEngine"/> (CPU library
+/// or GPU kernels), where the per-coordinate states live; the small cells, means and θ here.
 /// </summary>
-public static unsafe class HrnnUnrollStep
+public static class HrnnUnrollStep
 {
     private const int H0 = HrnnParameters.H0, F = HrnnParameters.F, G0 = 3 * H0, I1 = H0 + F, PW = LoptHrnnGradNative.CoordWeights;
     private const double GradientLimit = 1e18;
@@ -24,7 +25,6 @@ public static unsafe class HrnnUnrollStep
         internal Record() { }
 
         internal double Mu, Lambda;
-        internal double[] Pack = [];
         internal double[] Epg = [], Etg = [], Gin = [];
         internal double[][] E0 = [], D = [], A = [], In = [], SkOld = [];
         internal double[] Ck = [];
@@ -41,24 +41,26 @@ public static unsafe class HrnnUnrollStep
     }
 
     /// <summary>
-    /// One step: advances <paramref name="state"/> and <paramref name="theta"/> in place with
-    /// gradients g; returns what <see cref="Backward"/> needs besides the old state.
+    /// One step from <paramref name="prev"/> into <paramref name="next"/> (distinct states of the same
+    /// engine) with gradients g; moves <paramref name="theta"/> in place. Returns what
+    /// <see cref="Backward"/> needs besides the old state.
     /// </summary>
-    public static Record Forward(HrnnParameters w, HrnnUnrollState state, double[][] theta, IReadOnlyList<double[]> g)
-        => Run(w, state, theta, g);
+    internal static Record Forward(CoordinateWeights cw, HrnnParameters w, EngineUnrollState prev, EngineUnrollState next,
+                                   double[][] theta, IReadOnlyList<double[]> g)
+        => Run(cw, w, prev, next, theta, g);
 
     /// <summary>
     /// Adjoint of one step from <paramref name="prev"/> with gradients g (<paramref name="rec"/> from
-    /// its <see cref="Forward"/>, or null to recompute it). In: <paramref name="bar"/>
-    /// holds the adjoint of the new state and is overwritten with the adjoint of the old state;
-    /// <paramref name="thetaBar"/> is the adjoint of the new θ (θ passes through unchanged, so it is
-    /// also the old θ's share from this step). Out: <paramref name="gBar"/> (overwritten) and the weight
-    /// gradients accumulated into <paramref name="gw"/>.
+    /// its <see cref="Forward"/>). In: <paramref name="bar"/> holds the adjoint of the new state and is
+    /// overwritten with the adjoint of the old state; <paramref name="thetaBar"/> is the adjoint of the
+    /// new θ (θ passes through unchanged, so it is also the old θ's share from this step). Out:
+    /// <paramref name="gBar"/> (overwritten) and the weight gradients accumulated into <paramref name="gw"/>.
     /// </summary>
-    public static void Backward(HrnnParameters w, HrnnUnrollState prev, IReadOnlyList<double[]> g, Record? rec, HrnnUnrollState bar,
-                                IReadOnlyList<double[]> thetaBar, double[][] gBar, HrnnParameters gw)
+    internal static void Backward(CoordinateWeights cw, HrnnParameters w, EngineUnrollState prev, IReadOnlyList<double[]> g, Record rec,
+                                  EngineUnrollState bar, IReadOnlyList<double[]> thetaBar, double[][] gBar, HrnnParameters gw)
     {
-        rec ??= Run(w, prev.Clone(), null, g);
+        ArgumentNullException.ThrowIfNull(rec);
+        var engine = prev.Engine;
         int k = prev.TensorCount, h1 = w.H1, h2 = w.H2;
         double o = w.O[0], muBar = 0, lambdaBar = 0;
 
@@ -112,10 +114,7 @@ public static unsafe class HrnnUnrollStep
             for (int j = 0; j < H0; j++) hAdd[j] = inBar[j] / n;
             for (int j = 0; j < F; j++) xAdd[j] = inBar[H0 + j] / n;
             var acc = new double[LoptHrnnGradNative.Accumulators];
-            fixed (double* pw = rec.Pack, e0 = rec.E0[t], gp = g[t], inp = prev.Coords[t], nb = bar.Coords[t], xa = xAdd, ha = hAdd,
-                   db = dBar, ab = aBar, gb = gBar[t], ac = acc)
-                LoptCpuNative.Check(LoptHrnnGradNative.lopt_hrnn_grad_backward_f64(pw, e0, rec.Mu, rec.Lambda, gp, inp, nb, xa, ha, db, ab, nb, gb, ac, n),
-                    "lopt_hrnn_grad_backward_f64");
+            engine.Backward(cw, rec.E0[t], rec.Mu, rec.Lambda, g[t] as double[] ?? g[t].ToArray(), prev.Coords[t], bar.Coords[t], xAdd, hAdd, dBar, aBar, gBar[t], acc);
             gw.AddCoordinateGradient(acc.AsSpan(0, PW));
             var e0Bar = acc.AsSpan(PW, G0);
             muBar += acc[PW + G0];
@@ -135,44 +134,44 @@ public static unsafe class HrnnUnrollStep
         // μ = mean ℓ over every coordinate of every non-empty tensor (skipped ones included).
         long total = prev.Lengths.Sum(n => (long)n);
         if (total > 0)
-            for (int t = 0; t < k; t++)
-                for (int i = 0; i < prev.Lengths[t]; i++) bar.Coords[t][i * HrnnUnrollState.PerCoordinate + HrnnUnrollState.OffEll] += muBar / total;
+            for (int t = 0; t < k; t++) engine.AddToEll(bar.Coords[t], muBar / total);
         // λ = σ(κ).
         gw.Kappa[0] += lambdaBar * rec.Lambda * (1 - rec.Lambda);
     }
 
-    // The forward step; theta == null leaves θ alone (the adjoint's recomputation).
-    private static Record Run(HrnnParameters w, HrnnUnrollState st, double[][]? theta, IReadOnlyList<double[]> g)
+    // The forward step prev → next; θ moves in place.
+    private static Record Run(CoordinateWeights cw, HrnnParameters w, EngineUnrollState st, EngineUnrollState next, double[][] theta, IReadOnlyList<double[]> g)
     {
+        ArgumentNullException.ThrowIfNull(cw);
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(st);
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(theta);
         ArgumentNullException.ThrowIfNull(g);
+        var engine = st.Engine;
         int k = st.TensorCount, h1 = w.H1, h2 = w.H2;
-        if (st.H1 != h1 || st.H2 != h2)
-            throw new ArgumentException($"The state has hidden sizes {st.H1}/{st.H2}, the weights {h1}/{h2}.", nameof(st));
+        if (st.Sk[0].Length != h1 || st.G.Length != h2)
+            throw new ArgumentException($"The state has hidden sizes {st.Sk[0].Length}/{st.G.Length}, the weights {h1}/{h2}.", nameof(st));
+        if (ReferenceEquals(st, next) || !ReferenceEquals(next.Engine, engine) || !next.Lengths.SequenceEqual(st.Lengths))
+            throw new ArgumentException("The next state must be a distinct state of the same engine and tensor lengths.", nameof(next));
         if (g.Count != k) throw new ArgumentException($"Expected {k} gradient tensors, got {g.Count}.", nameof(g));
+        if (theta.Length != k) throw new ArgumentException($"Expected {k} parameter tensors, got {theta.Length}.", nameof(theta));
         for (int t = 0; t < k; t++)
         {
             if (g[t] == null || g[t].Length != st.Lengths[t])
                 throw new ArgumentException($"Gradient tensor {t} has {g[t]?.Length ?? 0} values, expected {st.Lengths[t]}.", nameof(g));
-            if (theta != null && (theta[t] == null || theta[t].Length != st.Lengths[t]))
+            if (theta[t] == null || theta[t].Length != st.Lengths[t])
                 throw new ArgumentException($"Parameter tensor {t} has {theta[t]?.Length ?? 0} values, expected {st.Lengths[t]}.", nameof(theta));
         }
 
         var rec = new Record
         {
-            Lambda = BiasGru.Sigmoid(w.Kappa[0]), Pack = w.CoordinatePack(),
+            Lambda = BiasGru.Sigmoid(w.Kappa[0]),
             E0 = new double[k][], D = new double[k][], A = new double[k][], In = new double[k][],
             SkOld = st.Sk.Select(s => (double[])s.Clone()).ToArray(), Ck = new double[k], Updated = new bool[k],
         };
-        double ellSum = 0;
-        long count = 0;
-        for (int t = 0; t < k; t++)
-        {
-            for (int i = 0; i < st.Lengths[t]; i++) ellSum += st.Ell(t, i);
-            count += st.Lengths[t];
-        }
-        rec.Mu = count > 0 ? ellSum / count : 0;
+        long count = st.Lengths.Sum(n => (long)n);
+        rec.Mu = count > 0 ? engine.EllSum(st.Coords) / count : 0;
         rec.Epg = Affine(st.G, w.PgW, w.PgB, G0);
         rec.Etg = Affine(st.G, w.TgW, w.TgB, 3 * h1);
 
@@ -181,7 +180,11 @@ public static unsafe class HrnnUnrollStep
         for (int t = 0; t < k; t++)
         {
             int n = st.Lengths[t];
-            if (n == 0 || !Usable(g[t])) continue;
+            if (n == 0 || !Usable(g[t]))
+            {
+                st.CopyTensorTo(t, next);
+                continue;
+            }
             rec.Updated[t] = true;
             rec.UpdatedCount++;
             var e0 = Affine(st.Sk[t], w.PtW, w.PtB, G0);
@@ -189,29 +192,21 @@ public static unsafe class HrnnUnrollStep
             rec.E0[t] = e0;
             var d = rec.D[t] = new double[n];
             var a = rec.A[t] = new double[n];
-            var next = new double[st.Coords[t].Length];
-            fixed (double* pw = rec.Pack, e0p = e0, gp = g[t], inp = st.Coords[t], outp = next, dp = d, ap = a, sp = sums)
-                LoptCpuNative.Check(LoptHrnnGradNative.lopt_hrnn_grad_forward_f64(pw, e0p, rec.Mu, rec.Lambda, gp, inp, outp, dp, ap, sp, n),
-                    "lopt_hrnn_grad_forward_f64");
-            next.CopyTo(st.Coords[t], 0);
+            engine.Forward(cw, e0, rec.Mu, rec.Lambda, g[t] as double[] ?? g[t].ToArray(), st.Coords[t], next.Coords[t], d, a, sums);
             var mean = rec.In[t] = new double[I1];
             for (int j = 0; j < I1; j++) mean[j] = sums[1 + j] / n;
             double c = rec.Ck[t] = 1.0 / Math.Sqrt(sums[0] / n + 1e-16);
-            if (theta != null)
-                for (int i = 0; i < n; i++) theta[t][i] -= Math.Exp(a[i] + w.O[0]) * c * d[i];
-            var sNew = new double[h1];
-            BiasGru.Forward(mean, st.Sk[t], w.TWx, w.TWh, w.TB, rec.Etg, sNew);
-            sNew.CopyTo(st.Sk[t], 0);
-            for (int j = 0; j < h1; j++) sMean[j] += sNew[j];
+            for (int i = 0; i < n; i++) theta[t][i] -= Math.Exp(a[i] + w.O[0]) * c * d[i];
+            BiasGru.Forward(mean, st.Sk[t], w.TWx, w.TWh, w.TB, rec.Etg, next.Sk[t]);
+            for (int j = 0; j < h1; j++) sMean[j] += next.Sk[t][j];
         }
         if (rec.UpdatedCount > 0)
         {
             for (int j = 0; j < h1; j++) sMean[j] /= rec.UpdatedCount;
             rec.Gin = sMean;
-            var gNew = new double[h2];
-            BiasGru.Forward(sMean, st.G, w.GWx, w.GWh, w.GB, [], gNew);
-            gNew.CopyTo(st.G, 0);
+            BiasGru.Forward(sMean, st.G, w.GWx, w.GWh, w.GB, [], next.G);
         }
+        else st.G.CopyTo(next.G, 0);
         return rec;
     }
 
