@@ -1,0 +1,108 @@
+using LearnedOpt.MetaTraining.Gradients;
+using LearnedOpt.Randomness;
+using LearnedOpt.Tasks.Synthetic;
+using LearnedOpt.Tests.Cuda;
+
+namespace LearnedOpt.Tests.MetaTraining.Gradients;
+
+/// <summary>
+/// GPU tier (skips without a usable device): TBPTT with the per-coordinate work on the GPU
+/// (<see cref="CudaCoordinateEngine"/>, float64) against the CPU engine on the same problems: M, every
+/// entry of dM/dφ (relative 1e-9 of the tensor's largest entry), the losses, θ_T and the final state;
+/// the same run twice gives the same bits (fixed-order reductions); the engine's storage operations.
+/// </summary>
+public class TbpttCudaEngineTests(CudaBackendFixture fixture) : IClassFixture<CudaBackendFixture>
+{
+    private const double Rel = 1e-9;
+
+    public static TheoryData<string, bool, int> Cases() => EngineParityCases.All();
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void CudaEngineMatchesTheCpuEngine(string name, bool firstOrder, int every)
+    {
+        using var engine = new CudaCoordinateEngine(fixture.Backend);
+        var (w, problem) = EngineParityCases.Make(name);
+        var options = new TbpttOptions(EngineParityCases.Steps, firstOrder, every);
+        var cpu = TbpttMetaGradient.Compute(w, problem, options, HrnnCoordinateEngine.Cpu);
+        var gpu = TbpttMetaGradient.Compute(w, problem, options, engine);
+        AssertClose(cpu, gpu, name);
+    }
+
+    [Fact]
+    public void CudaEngineMatchesOnAStochasticUnrollWithTrainingHessians()
+    {
+        using var engine = new CudaCoordinateEngine(fixture.Backend);
+        var task = new ClassifierTask("mlp", SyntheticDataset.RandomMlp(64, 6, 5), [40], 16, noiseStd: 0.1);
+        var w = MetaGradTestData.Weights(5, 6, 4);
+        var theta0 = task.SampleInitialPoint(new Rng(5));
+        var problem = TrainingOracle.Problem(task, theta0, task.Loss(theta0, null), 77, start: 2, initialLogLr: -2.0);
+        var options = new TbpttOptions(6, CheckpointEvery: 4);
+        AssertClose(TbpttMetaGradient.Compute(w, problem, options), TbpttMetaGradient.Compute(w, problem, options, engine), "stochastic mlp");
+    }
+
+    [Fact]
+    public void CudaEngineRepeatsBitForBit()
+    {
+        using var engine = new CudaCoordinateEngine(fixture.Backend);
+        var (w, problem) = EngineParityCases.Make("three-tensor");
+        var options = new TbpttOptions(4, CheckpointEvery: 3);
+        var a = TbpttMetaGradient.Compute(w, problem, options, engine);
+        var b = TbpttMetaGradient.Compute(w, problem, options, engine);
+        Assert.Equal(a.MetaLoss, b.MetaLoss);
+        foreach (var (tensor, _) in w.Layout) Assert.Equal(a.Gradient[tensor], b.Gradient[tensor]);
+    }
+
+    [Fact]
+    public void StorageRoundTripsAndTheEllHelpersMatchTheCpu()
+    {
+        using var engine = new CudaCoordinateEngine(fixture.Backend);
+        var rng = new Rng(3);
+        foreach (int n in new[] { 1, 127, 128, 129, 5000 })
+        {
+            var values = Enumerable.Range(0, n * HrnnUnrollState.PerCoordinate).Select(_ => rng.Gaussian(0, 1)).ToArray();
+            using var t = engine.Allocate(n);
+            using var u = engine.Allocate(n);
+            engine.Upload(values, t);
+            engine.Copy(t, u);
+            engine.AddToEll(u, 0.25);
+            var back = new double[values.Length];
+            engine.Download(u, back);
+            using var h = HrnnCoordinateEngine.Cpu.Allocate(n);
+            HrnnCoordinateEngine.Cpu.Upload(values, h);
+            HrnnCoordinateEngine.Cpu.AddToEll(h, 0.25);
+            var expected = new double[values.Length];
+            HrnnCoordinateEngine.Cpu.Download(h, expected);
+            Assert.Equal(expected, back);
+            double cpuSum = HrnnCoordinateEngine.Cpu.EllSum([h]), gpuSum = engine.EllSum([u]);
+            Assert.True(Math.Abs(cpuSum - gpuSum) <= 1e-12 * (1 + values.Sum(Math.Abs)), $"n = {n}: Σℓ {gpuSum:R} on the GPU, {cpuSum:R} on the CPU");
+        }
+        using var other = HrnnCoordinateEngine.Cpu.Allocate(4);
+        using var mine = engine.Allocate(4);
+        Assert.Throws<ArgumentException>(() => engine.Copy(other, mine));
+    }
+
+    private static void AssertClose(TbpttResult cpu, TbpttResult gpu, string name)
+    {
+        Assert.True(double.IsFinite(cpu.MetaLoss));
+        Assert.True(Math.Abs(cpu.MetaLoss - gpu.MetaLoss) <= Rel * Math.Abs(cpu.MetaLoss), $"{name}: M {gpu.MetaLoss:R} on the GPU, {cpu.MetaLoss:R} on the CPU");
+        foreach (var (tensor, _) in cpu.Gradient.Layout) Close($"{name} {tensor}", cpu.Gradient[tensor], gpu.Gradient[tensor]);
+        Close($"{name} losses", cpu.Losses, gpu.Losses);
+        for (int q = 0; q < cpu.FinalTheta.Length; q++)
+        {
+            Close($"{name} θ_T[{q}]", cpu.FinalTheta[q], gpu.FinalTheta[q]);
+            Close($"{name} state[{q}]", cpu.FinalState.Coords[q], gpu.FinalState.Coords[q]);
+        }
+        Assert.True(cpu.Gradient.Norm() > 0);
+    }
+
+    // Entry-wise within Rel of the array's largest magnitude (sums of many terms cancel in places).
+    private static void Close(string what, double[] expected, double[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        double scale = expected.Length == 0 ? 0 : expected.Max(Math.Abs);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= Rel * scale + 1e-300,
+                $"{what}[{i}]: {actual[i]:R} on the GPU, {expected[i]:R} on the CPU (scale {scale:R})");
+    }
+}
