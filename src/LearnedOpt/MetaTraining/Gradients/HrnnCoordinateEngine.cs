@@ -61,6 +61,30 @@ public abstract class HrnnCoordinateEngine : IDisposable
     public abstract void Backward(CoordinateWeights w, double[] e0, double mu, double lambda, double[] g, CoordinateTensor input,
                                   CoordinateTensor adjoint, double[] xAdd, double[] hAdd, double[] dBar, double[] aBar, double[] gBar, double[] acc);
 
+    /// <summary>
+    /// Every job's forward, with the results of one <see cref="Forward"/> per job (the tensors of one
+    /// step share the weights, μ and λ). An engine may run them in one launch.
+    /// </summary>
+    public virtual void ForwardAll(CoordinateWeights w, double mu, double lambda, IReadOnlyList<ForwardJob> jobs)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        foreach (var j in jobs) Forward(w, j.E0, mu, lambda, j.G, j.Input, j.Output, j.D, j.A, j.Sums);
+    }
+
+    /// <summary>Every job's adjoint, with the results of one <see cref="Backward"/> per job. An engine may run them in one launch.</summary>
+    public virtual void BackwardAll(CoordinateWeights w, double mu, double lambda, IReadOnlyList<BackwardJob> jobs)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        foreach (var j in jobs) Backward(w, j.E0, mu, lambda, j.G, j.Input, j.Adjoint, j.XAdd, j.HAdd, j.DBar, j.ABar, j.GBar, j.Acc);
+    }
+
+    /// <summary>Adds <paramref name="value"/> to the ℓ entry of every coordinate of every tensor.</summary>
+    public virtual void AddToEll(IReadOnlyList<CoordinateTensor> adjoints, double value)
+    {
+        ArgumentNullException.ThrowIfNull(adjoints);
+        foreach (var a in adjoints) AddToEll(a, value);
+    }
+
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
     /// <summary>The engine's own tensor, checked against <paramref name="length"/> coordinates (−1: any).</summary>

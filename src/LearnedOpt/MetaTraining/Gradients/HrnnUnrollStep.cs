@@ -79,6 +79,11 @@ public static class HrnnUnrollStep
 
         var epgBar = new double[G0];
         var etgBar = new double[3 * h1];
+        // Per tensor: the tensor RNN's adjoint and the update's, on the host; then every tensor's
+        // per-coordinate adjoint in one engine call; then the sums they return, tensor by tensor.
+        var sBarOld = new double[k][];
+        var accs = new double[k][];
+        var jobs = new List<BackwardJob>(k);
         for (int t = 0; t < k; t++)
         {
             int n = prev.Lengths[t];
@@ -90,8 +95,8 @@ public static class HrnnUnrollStep
                 continue;
             }
             var inBar = new double[I1];
-            var sBarOld = new double[h1];
-            BiasGru.Backward(rec.In[t], rec.SkOld[t], w.TWx, w.TWh, w.TB, rec.Etg, sBarNew[t], inBar, sBarOld, etgBar, gw.TWx, gw.TWh, gw.TB);
+            sBarOld[t] = new double[h1];
+            BiasGru.Backward(rec.In[t], rec.SkOld[t], w.TWx, w.TWh, w.TB, rec.Etg, sBarNew[t], inBar, sBarOld[t], etgBar, gw.TWx, gw.TWh, gw.TB);
 
             // θ' = θ − exp(a + o)·c·d and c = (Σd²/n + 1e-16)^(−1/2).
             var d = rec.D[t];
@@ -113,17 +118,23 @@ public static class HrnnUnrollStep
             var xAdd = new double[F];
             for (int j = 0; j < H0; j++) hAdd[j] = inBar[j] / n;
             for (int j = 0; j < F; j++) xAdd[j] = inBar[H0 + j] / n;
-            var acc = new double[LoptHrnnGradNative.Accumulators];
-            engine.Backward(cw, rec.E0[t], rec.Mu, rec.Lambda, g[t] as double[] ?? g[t].ToArray(), prev.Coords[t], bar.Coords[t], xAdd, hAdd, dBar, aBar, gBar[t], acc);
+            accs[t] = new double[LoptHrnnGradNative.Accumulators];
+            jobs.Add(new BackwardJob(rec.E0[t], g[t] as double[] ?? g[t].ToArray(), prev.Coords[t], bar.Coords[t], xAdd, hAdd, dBar, aBar, gBar[t], accs[t]));
+        }
+        engine.BackwardAll(cw, rec.Mu, rec.Lambda, jobs);
+        for (int t = 0; t < k; t++)
+        {
+            if (!rec.Updated[t]) continue;
+            var acc = accs[t];
             gw.AddCoordinateGradient(acc.AsSpan(0, PW));
             var e0Bar = acc.AsSpan(PW, G0);
             muBar += acc[PW + G0];
             lambdaBar += acc[PW + G0 + 1];
 
             // e0 = s_k·P_pt + p_pt + e_pg.
-            AffineBackward(rec.SkOld[t], w.PtW, e0Bar, sBarOld, gw.PtW, gw.PtB);
+            AffineBackward(rec.SkOld[t], w.PtW, e0Bar, sBarOld[t], gw.PtW, gw.PtB);
             for (int j = 0; j < G0; j++) epgBar[j] += e0Bar[j];
-            sBarOld.CopyTo(bar.Sk[t], 0);
+            sBarOld[t].CopyTo(bar.Sk[t], 0);
         }
 
         // e_pg = G·P_pg + p_pg, e_tg = G·P_tg + p_tg (both from the old G).
@@ -134,7 +145,7 @@ public static class HrnnUnrollStep
         // μ = mean ℓ over every coordinate of every non-empty tensor (skipped ones included).
         long total = prev.Lengths.Sum(n => (long)n);
         if (total > 0)
-            for (int t = 0; t < k; t++) engine.AddToEll(bar.Coords[t], muBar / total);
+            engine.AddToEll(bar.Coords, muBar / total);
         // λ = σ(κ).
         gw.Kappa[0] += lambdaBar * rec.Lambda * (1 - rec.Lambda);
     }
@@ -175,8 +186,10 @@ public static class HrnnUnrollStep
         rec.Epg = Affine(st.G, w.PgW, w.PgB, G0);
         rec.Etg = Affine(st.G, w.TgW, w.TgB, 3 * h1);
 
-        var sMean = new double[h1];
-        var sums = new double[LoptHrnnGradNative.Sums];
+        // Per tensor: the top-down bias on the host; then every updated tensor's per-coordinate step
+        // in one engine call; then the RMS rescale, θ update and tensor RNN, tensor by tensor.
+        var sums = new double[k][];
+        var jobs = new List<ForwardJob>(k);
         for (int t = 0; t < k; t++)
         {
             int n = st.Lengths[t];
@@ -190,12 +203,21 @@ public static class HrnnUnrollStep
             var e0 = Affine(st.Sk[t], w.PtW, w.PtB, G0);
             for (int j = 0; j < G0; j++) e0[j] += rec.Epg[j];
             rec.E0[t] = e0;
-            var d = rec.D[t] = new double[n];
-            var a = rec.A[t] = new double[n];
-            engine.Forward(cw, e0, rec.Mu, rec.Lambda, g[t] as double[] ?? g[t].ToArray(), st.Coords[t], next.Coords[t], d, a, sums);
+            rec.D[t] = new double[n];
+            rec.A[t] = new double[n];
+            sums[t] = new double[LoptHrnnGradNative.Sums];
+            jobs.Add(new ForwardJob(e0, g[t] as double[] ?? g[t].ToArray(), st.Coords[t], next.Coords[t], rec.D[t], rec.A[t], sums[t]));
+        }
+        engine.ForwardAll(cw, rec.Mu, rec.Lambda, jobs);
+        var sMean = new double[h1];
+        for (int t = 0; t < k; t++)
+        {
+            if (!rec.Updated[t]) continue;
+            int n = st.Lengths[t];
+            var (d, a) = (rec.D[t], rec.A[t]);
             var mean = rec.In[t] = new double[I1];
-            for (int j = 0; j < I1; j++) mean[j] = sums[1 + j] / n;
-            double c = rec.Ck[t] = 1.0 / Math.Sqrt(sums[0] / n + 1e-16);
+            for (int j = 0; j < I1; j++) mean[j] = sums[t][1 + j] / n;
+            double c = rec.Ck[t] = 1.0 / Math.Sqrt(sums[t][0] / n + 1e-16);
             for (int i = 0; i < n; i++) theta[t][i] -= Math.Exp(a[i] + w.O[0]) * c * d[i];
             BiasGru.Forward(mean, st.Sk[t], w.TWx, w.TWh, w.TB, rec.Etg, next.Sk[t]);
             for (int j = 0; j < h1; j++) sMean[j] += next.Sk[t][j];
