@@ -22,6 +22,7 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
     private static readonly int F = HrnnParameters.F, H0 = HrnnParameters.H0;
     private readonly CudaBackend _gpu;
     private readonly CudaFunction _forward, _backward, _ellSum, _addEll, _sumRows;
+    private readonly CudaFunction _forwardTable, _backwardTable, _ellSumTable, _addEllTable, _sumRowsTable;
     private readonly object _sync = new();
     private DeviceBuffer? _up, _down, _rows;
     private bool _disposed;
@@ -34,6 +35,11 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
         _ellSum = gpu.GetFunction(File, "lopt_hg_ell_sum_f64");
         _addEll = gpu.GetFunction(File, "lopt_hg_add_ell_f64");
         _sumRows = gpu.GetFunction(File, "lopt_hg_sum_rows_f64");
+        _forwardTable = gpu.GetFunction(File, "lopt_hg_forward_table_f64");
+        _backwardTable = gpu.GetFunction(File, "lopt_hg_backward_table_f64");
+        _ellSumTable = gpu.GetFunction(File, "lopt_hg_ell_sum_table_f64");
+        _addEllTable = gpu.GetFunction(File, "lopt_hg_add_ell_table_f64");
+        _sumRowsTable = gpu.GetFunction(File, "lopt_hg_sum_rows_table_f64");
     }
 
     public CudaBackend Backend => _gpu;
@@ -79,12 +85,25 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
     public override double EllSum(IReadOnlyList<CoordinateTensor> tensors)
     {
         ArgumentNullException.ThrowIfNull(tensors);
-        double sum = 0;
-        for (int t = 0; t < tensors.Count; t++)
+        var own = tensors.Select(t => Own<DeviceTensor>(t, -1, nameof(tensors))).Where(t => t.Length > 0).ToArray();
+        if (own.Length == 0) return 0;
+        var plan = Plan(own.Select(t => (long)t.Length).ToArray());
+        var host = new double[plan.Words];
+        var perTensor = new double[own.Length];
+        lock (_sync)
         {
-            var x = Own<DeviceTensor>(tensors[t], -1, nameof(tensors));
-            if (x.Length > 0) sum += EllSum(x);
+            ulong up = Scratch(ref _up, host.Length), down = Scratch(ref _down, own.Length), rows = Scratch(ref _rows, plan.Blocks);
+            for (int j = 0; j < own.Length; j++) plan.Jobs[j].In = own[j].Pointer;
+            plan.Write(host);
+            Up(host, up);
+            int count = own.Length;
+            var args = stackalloc void*[] { &up, &count, &rows };
+            _gpu.Launch(_ellSumTable, (uint)plan.Blocks, (uint)Block, args);
+            SumRowsTable(rows, up, count, 1, down);
+            Down(down, perTensor);
         }
+        double sum = 0;
+        foreach (var v in perTensor) sum += v;
         return sum;
     }
 
@@ -202,6 +221,147 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
         for (int j = 0; j < Accumulators; j++) acc[j] += result[n + j];
     }
 
+    public override void AddToEll(IReadOnlyList<CoordinateTensor> adjoints, double value)
+    {
+        ArgumentNullException.ThrowIfNull(adjoints);
+        var own = adjoints.Select(t => Own<DeviceTensor>(t, -1, nameof(adjoints))).Where(t => t.Length > 0).ToArray();
+        if (own.Length == 0) return;
+        var plan = Plan(own.Select(t => (long)t.Length).ToArray());
+        var host = new double[plan.Words];
+        lock (_sync)
+        {
+            ulong up = Scratch(ref _up, host.Length);
+            for (int j = 0; j < own.Length; j++) plan.Jobs[j].Io = own[j].Pointer;
+            plan.Write(host);
+            Up(host, up);
+            int count = own.Length;
+            var args = stackalloc void*[] { &up, &count, &value };
+            _gpu.Launch(_addEllTable, (uint)plan.Blocks, (uint)Block, args);
+        }
+    }
+
+    public override void ForwardAll(CoordinateWeights w, double mu, double lambda, IReadOnlyList<ForwardJob> jobs)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        ulong pw = Own<DeviceWeights>(w).Pointer;
+        var live = new List<(ForwardJob Job, DeviceTensor In, DeviceTensor Out)>();
+        foreach (var j in jobs)
+        {
+            var inp = Own<DeviceTensor>(j.Input, -1, nameof(jobs));
+            var outp = Own<DeviceTensor>(j.Output, inp.Length, nameof(jobs));
+            if (ReferenceEquals(inp, outp)) throw new ArgumentException("A job's input and output must be distinct tensors.", nameof(jobs));
+            CheckForward(j.E0, j.G, j.D, j.A, j.Sums, inp.Length);
+            if (inp.Length == 0) Array.Clear(j.Sums);
+            else live.Add((j, inp, outp));
+        }
+        if (live.Count == 0) return;
+        int count = live.Count;
+        var plan = Plan(live.Select(x => (long)x.In.Length).ToArray());
+        // Up: [table | per job: e0, g]; down: [per job: d, a | sums of every job].
+        long upLength = plan.Words + live.Sum(x => (long)G0 + x.In.Length), downLength = live.Sum(x => 2L * x.In.Length) + (long)count * Sums;
+        var host = new double[upLength];
+        var result = new double[downLength];
+        lock (_sync)
+        {
+            ulong up = Scratch(ref _up, upLength), down = Scratch(ref _down, downLength), rows = Scratch(ref _rows, (long)plan.Blocks * Sums);
+            long u = plan.Words, dn = 0;
+            for (int j = 0; j < count; j++)
+            {
+                var (job, inp, outp) = live[j];
+                int n = inp.Length;
+                job.E0.CopyTo(host, u);
+                job.G.CopyTo(host, u + G0);
+                plan.Jobs[j].E0 = At(up, u);
+                plan.Jobs[j].G = At(up, u + G0);
+                plan.Jobs[j].In = inp.Pointer;
+                plan.Jobs[j].Io = outp.Pointer;
+                plan.Jobs[j].D = At(down, dn);
+                plan.Jobs[j].A = At(down, dn + n);
+                u += G0 + n;
+                dn += 2L * n;
+            }
+            plan.Write(host);
+            Up(host, up);
+            var args = stackalloc void*[] { &pw, &mu, &lambda, &up, &count, &rows };
+            _gpu.Launch(_forwardTable, (uint)plan.Blocks, (uint)Block, args);
+            SumRowsTable(rows, up, count, Sums, At(down, dn));
+            Down(down, result);
+        }
+        long r = 0, s = downLength - (long)count * Sums;
+        for (int j = 0; j < count; j++)
+        {
+            var (job, inp, _) = live[j];
+            int n = inp.Length;
+            Array.Copy(result, r, job.D, 0, n);
+            Array.Copy(result, r + n, job.A, 0, n);
+            Array.Copy(result, s + (long)j * Sums, job.Sums, 0, Sums);
+            r += 2L * n;
+        }
+    }
+
+    public override void BackwardAll(CoordinateWeights w, double mu, double lambda, IReadOnlyList<BackwardJob> jobs)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        ulong pw = Own<DeviceWeights>(w).Pointer;
+        var live = new List<(BackwardJob Job, DeviceTensor In, DeviceTensor Bar)>();
+        foreach (var j in jobs)
+        {
+            var inp = Own<DeviceTensor>(j.Input, -1, nameof(jobs));
+            var bar = Own<DeviceTensor>(j.Adjoint, inp.Length, nameof(jobs));
+            CheckBackward(j.E0, j.G, j.XAdd, j.HAdd, j.DBar, j.ABar, j.GBar, j.Acc, inp.Length);
+            if (inp.Length > 0) live.Add((j, inp, bar));
+        }
+        if (live.Count == 0) return;
+        int count = live.Count, head = G0 + F + H0;
+        var plan = Plan(live.Select(x => (long)x.In.Length).ToArray());
+        // Up: [table | per job: e0, x̄ add, h̄ add, g, d̄, ā]; down: [per job: ḡ | sums of every job].
+        long upLength = plan.Words + live.Sum(x => head + 3L * x.In.Length), downLength = live.Sum(x => (long)x.In.Length) + (long)count * Accumulators;
+        var host = new double[upLength];
+        var result = new double[downLength];
+        lock (_sync)
+        {
+            ulong up = Scratch(ref _up, upLength), down = Scratch(ref _down, downLength), rows = Scratch(ref _rows, (long)plan.Blocks * Accumulators);
+            long u = plan.Words, dn = 0;
+            for (int j = 0; j < count; j++)
+            {
+                var (job, inp, bar) = live[j];
+                int n = inp.Length;
+                job.E0.CopyTo(host, u);
+                job.XAdd.CopyTo(host, u + G0);
+                job.HAdd.CopyTo(host, u + G0 + F);
+                job.G.CopyTo(host, u + head);
+                job.DBar.CopyTo(host, u + head + n);
+                job.ABar.CopyTo(host, u + head + 2L * n);
+                ref var e = ref plan.Jobs[j];
+                e.E0 = At(up, u);
+                e.XAdd = At(up, u + G0);
+                e.HAdd = At(up, u + G0 + F);
+                e.G = At(up, u + head);
+                e.D = At(up, u + head + n);
+                e.A = At(up, u + head + 2L * n);
+                e.In = inp.Pointer;
+                e.Io = bar.Pointer;
+                e.GBar = At(down, dn);
+                u += head + 3L * n;
+                dn += n;
+            }
+            plan.Write(host);
+            Up(host, up);
+            var args = stackalloc void*[] { &pw, &mu, &lambda, &up, &count, &rows };
+            _gpu.Launch(_backwardTable, (uint)plan.Blocks, (uint)Block, args);
+            SumRowsTable(rows, up, count, Accumulators, At(down, dn));
+            Down(down, result);
+        }
+        long r = 0, s = downLength - (long)count * Accumulators;
+        for (int j = 0; j < count; j++)
+        {
+            var (job, inp, _) = live[j];
+            Array.Copy(result, r, job.GBar, 0, inp.Length);
+            for (int k = 0; k < Accumulators; k++) job.Acc[k] += result[s + (long)j * Accumulators + k];
+            r += inp.Length;
+        }
+    }
+
     public override void Dispose()
     {
         lock (_sync)
@@ -226,6 +386,50 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
         int c = checked((int)count), wd = width;
         var args = stackalloc void*[] { &rows, &c, &wd, &output };
         _gpu.Launch(_sumRows, (uint)((width + Block - 1) / Block), (uint)Block, args);
+    }
+
+    // out[j·width + c] = Σ over job j's block rows, in block order, on the device (jobs: the table in device memory).
+    private void SumRowsTable(ulong rows, ulong jobs, int count, int width, ulong output)
+    {
+        int c = count, wd = width;
+        long total = (long)count * width;
+        var args = stackalloc void*[] { &rows, &jobs, &c, &wd, &output };
+        _gpu.Launch(_sumRowsTable, (uint)Math.Min((total + Block - 1) / Block, 65535), (uint)Block, args);
+    }
+
+    // Blocks per tensor for one table launch: about one wave in all, shared by coordinate count, at
+    // least one and at most one per 128 coordinates per tensor; tensor j owns [First, First + Blocks).
+    private TablePlan Plan(long[] lengths)
+    {
+        long total = lengths.Sum();
+        long wave = Grid(total);
+        var jobs = new Job[lengths.Length];
+        long first = 0;
+        for (int j = 0; j < lengths.Length; j++)
+        {
+            long most = (lengths[j] + Block - 1) / Block;
+            long blocks = Math.Clamp((wave * lengths[j] + total - 1) / total, 1, most);
+            jobs[j] = new Job { N = lengths[j], FirstBlock = checked((int)first), Blocks = (int)blocks };
+            first += blocks;
+        }
+        return new TablePlan(jobs, checked((int)first));
+    }
+
+    /// <summary>The device layout of struct lopt_hg_job in hrnn_grad.cu (88 bytes: nine pointers, n, first block, blocks).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Job
+    {
+        public ulong E0, G, In, Io, D, A, XAdd, HAdd, GBar;
+        public long N;
+        public int FirstBlock, Blocks;
+    }
+
+    private sealed record TablePlan(Job[] Jobs, int Blocks)
+    {
+        /// <summary>Doubles the table takes at the start of the upload.</summary>
+        public int Words => Jobs.Length * sizeof(Job) / sizeof(double);
+
+        public void Write(double[] host) => MemoryMarshal.Cast<Job, double>(Jobs.AsSpan()).CopyTo(host);
     }
 
     // Float64 device memory: the backend allocates float32 elements, so twice as many.

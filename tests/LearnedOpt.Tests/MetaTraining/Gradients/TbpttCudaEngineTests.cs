@@ -82,6 +82,69 @@ public class TbpttCudaEngineTests(CudaBackendFixture fixture) : IClassFixture<Cu
         Assert.Throws<ArgumentException>(() => engine.Copy(other, mine));
     }
 
+    [Fact]
+    public void BatchedAndSingleTensorCallsMatchTheCpuEngine()
+    {
+        using var engine = new CudaCoordinateEngine(fixture.Backend);
+        var inputs = new[] { 1, 300, 9000 }.Select((n, j) => HrnnGradNativeTests.Random(n, (ulong)(60 + j))).ToArray();
+        var cpu = Run(HrnnCoordinateEngine.Cpu, inputs, batched: true);
+        foreach (bool batched in new[] { true, false })
+        {
+            var gpu = Run(engine, inputs, batched);
+            Assert.Equal(cpu.Count, gpu.Count);
+            for (int i = 0; i < cpu.Count; i++) Close($"output {i} (batched: {batched})", cpu[i], gpu[i]);
+        }
+    }
+
+    // Forward then adjoint of every tensor (in place on the state adjoint); returns every output.
+    private static List<double[]> Run(HrnnCoordinateEngine engine, HrnnGradNativeTests.Inputs[] inputs, bool batched)
+    {
+        var outputs = new List<double[]>();
+        using var weights = engine.Place(inputs[0].W.CoordinatePack());
+        double mu = inputs[0].Mu, lambda = inputs[0].Lambda;
+        var tensors = new List<CoordinateTensor>();
+        try
+        {
+            var fwd = new List<ForwardJob>();
+            var bwd = new List<BackwardJob>();
+            foreach (var x in inputs)
+            {
+                var (inp, outp, bar) = (engine.Allocate(x.N), engine.Allocate(x.N), engine.Allocate(x.N));
+                tensors.AddRange([inp, outp, bar]);
+                engine.Upload(x.State, inp);
+                engine.Upload(x.NBar, bar);
+                fwd.Add(new ForwardJob(x.E0, x.G, inp, outp, new double[x.N], new double[x.N], new double[HrnnCoordinateEngine.Sums]));
+                bwd.Add(new BackwardJob(x.E0, x.G, inp, bar, x.XAdd, x.HAdd, x.DBar, x.ABar, new double[x.N], new double[HrnnCoordinateEngine.Accumulators]));
+            }
+            if (batched)
+            {
+                engine.ForwardAll(weights, mu, lambda, fwd);
+                engine.BackwardAll(weights, mu, lambda, bwd);
+                engine.AddToEll(bwd.Select(j => j.Adjoint).ToArray(), 0.5);
+            }
+            else
+            {
+                foreach (var j in fwd) engine.Forward(weights, j.E0, mu, lambda, j.G, j.Input, j.Output, j.D, j.A, j.Sums);
+                foreach (var j in bwd) engine.Backward(weights, j.E0, mu, lambda, j.G, j.Input, j.Adjoint, j.XAdd, j.HAdd, j.DBar, j.ABar, j.GBar, j.Acc);
+                foreach (var j in bwd) engine.AddToEll(j.Adjoint, 0.5);
+            }
+            outputs.Add([engine.EllSum(fwd.Select(j => j.Output).ToArray())]);
+            foreach (var (f, b) in fwd.Zip(bwd))
+            {
+                var next = new double[f.Output.Values];
+                engine.Download(f.Output, next);
+                var pbar = new double[b.Adjoint.Values];
+                engine.Download(b.Adjoint, pbar);
+                outputs.AddRange([next, f.D, f.A, f.Sums, pbar, b.GBar, b.Acc]);
+            }
+            return outputs;
+        }
+        finally
+        {
+            foreach (var t in tensors) t.Dispose();
+        }
+    }
+
     private static void AssertClose(TbpttResult cpu, TbpttResult gpu, string name)
     {
         Assert.True(double.IsFinite(cpu.MetaLoss));

@@ -59,6 +59,15 @@ public class TbpttEngineSeamTests
         Assert.Contains("another engine", e.Message);
     }
 
+    [Fact]
+    public void TheCudaJobTableHasTheKernelsLayout()
+    {
+        // struct lopt_hg_job in hrnn_grad.cu: nine pointers, n, first block, blocks.
+        Assert.Equal(88, System.Runtime.CompilerServices.Unsafe.SizeOf<CudaCoordinateEngine.Job>());
+        Assert.Equal(72, (int)System.Runtime.InteropServices.Marshal.OffsetOf<CudaCoordinateEngine.Job>(nameof(CudaCoordinateEngine.Job.N)));
+        Assert.Equal(84, (int)System.Runtime.InteropServices.Marshal.OffsetOf<CudaCoordinateEngine.Job>(nameof(CudaCoordinateEngine.Job.Blocks)));
+    }
+
     private static long Bits(double v) => BitConverter.DoubleToInt64Bits(v);
 
     private sealed class ForeignTensor() : CoordinateTensor(new ForeignEngine(), 3)
