@@ -1,4 +1,8 @@
+using LearnedOpt.Backends;
+using LearnedOpt.MetaTraining;
+using LearnedOpt.MetaTraining.Estimators;
 using LearnedOpt.MetaTraining.Gradients;
+using LearnedOpt.Optimizers.Hrnn;
 using LearnedOpt.Randomness;
 using LearnedOpt.Tasks.Synthetic;
 using LearnedOpt.Tests.Cuda;
@@ -80,6 +84,35 @@ public class TbpttCudaEngineTests(CudaBackendFixture fixture) : IClassFixture<Cu
         using var other = HrnnCoordinateEngine.Cpu.Allocate(4);
         using var mine = engine.Allocate(4);
         Assert.Throws<ArgumentException>(() => engine.Copy(other, mine));
+    }
+
+    [Fact]
+    public void TbpttEstimatorOnTheCudaEngineMatchesTheCpuEngine()
+    {
+        using var engine = new CudaCoordinateEngine(fixture.Backend);
+        using var host = new CpuBackend();
+        var cfg = SmallConfigs.Tiny(3) with { Estimator = "tbptt", MaxParameters = 400 };
+        TbpttEstimator Make(HrnnCoordinateEngine? e)
+        {
+            var vector = new HrnnParameterVector(cfg.H1, cfg.H2);
+            var env = new HrnnUnrollEnvironment(cfg, new EnsembleSampler(cfg.Ensemble, cfg.MaxParameters), vector, host);
+            return new TbpttEstimator(env, vector, threads: 2, e);
+        }
+        var (cpu, gpu) = (Make(null), Make(engine));
+        Assert.Same(HrnnCoordinateEngine.Cpu, cpu.Engine);
+        var phi = new HrnnParameterVector(cfg.H1, cfg.H2).Flatten(HrnnWeightInit.Create(cfg.InitSeed, cfg.H1, cfg.H2));
+        // Three calls: the later ones continue from the carried θ and state.
+        for (int it = 0; it < 3; it++)
+        {
+            var (a, b) = (cpu.Estimate(phi), gpu.Estimate(phi));
+            Assert.Equal(a.InnerSteps, b.InnerSteps);
+            Assert.True(Math.Abs(a.MetaLoss - b.MetaLoss) <= Rel * Math.Abs(a.MetaLoss), $"call {it}: meta-loss {b.MetaLoss:R} on the GPU, {a.MetaLoss:R} on the CPU");
+            double scale = a.Gradient.Max(v => Math.Abs((double)v));
+            Assert.True(scale > 0);
+            for (int i = 0; i < a.Gradient.Length; i++)
+                Assert.True(Math.Abs(a.Gradient[i] - b.Gradient[i]) <= 1e-6 * Math.Abs(a.Gradient[i]) + Rel * scale,
+                    $"call {it}, φ[{i}]: {b.Gradient[i]:R} on the GPU, {a.Gradient[i]:R} on the CPU");
+        }
     }
 
     [Fact]
