@@ -50,6 +50,17 @@ public sealed class MetaGradBackendTests : IDisposable
     }
 
     [Fact]
+    public void SummaryNamesTheBackendAndTheTimeSplit()
+    {
+        var (wp, qp) = Files();
+        var (exit, output, err) = CliRunner.Run("meta-grad", "--weights", wp, "--problem", qp, "--unroll", "3", "--out", Path.Combine(_dir, "g.safetensors"));
+        Assert.True(exit == 0, err);
+        Assert.StartsWith("meta_loss = ", output);
+        Assert.Contains("backend: cpu (forced)", err);
+        Assert.Matches(@"optimizer step \d+ ?%, task \d+ ?%, backward \d+ ?%", err);
+    }
+
+    [Fact]
     public void CudaWithoutADeviceFailsWithAReason()
     {
         Assert.SkipWhen(CudaTestEnvironment.HasDevice, "a device is present");
