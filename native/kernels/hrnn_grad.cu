@@ -1,12 +1,12 @@
 // Truncated-BPTT pieces of the HRNN step on the GPU: the per-coordinate forward (with the
-// per-tensor sums) and its adjoint (with the weight-gradient accumulators), one tensor per launch,
-// float32 and float64, plus the small helpers the float64 unroll needs (sum of the log-LRs, adding
-// the mu adjoint to every log-LR adjoint, adding block rows). The math is lopt_hrnn_grad.h's, as on
-// the CPU (hrnn_grad_cpu.cpp).
+// per-tensor sums) and its adjoint (with the weight-gradient accumulators), float32 and float64,
+// one tensor per launch or (float64) every tensor of a step per launch through a job table; plus
+// the helpers the float64 unroll needs (sum of the log-LRs, adding the mu adjoint to every log-LR
+// adjoint, adding block rows). The math is lopt_hrnn_grad.h's, as on the CPU (hrnn_grad_cpu.cpp).
 //
 // Every reduction is in a fixed order, so a launch gives the same bits run to run: each thread sums
 // its own coordinates in order, a warp adds its 32 lanes in a fixed shuffle tree, a block adds its
-// warps in order and writes one partial row (double); lopt_hg_sum_rows (or the host) adds the rows
+// warps in order and writes one partial row (double); lopt_hg_sum_rows* (or the host) add the rows
 // in block order. Blocks must have exactly LOPT_HG_BLOCK threads (checked: a wrong launch traps).
 #include "lopt/lopt_hrnn_grad.h"
 
@@ -148,16 +148,6 @@ extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_backward_f64
     const double* abar, double* pbar, double* gbar, double* partial, long long n) {
     hg_backward<double>(w, e0, mu, lambda, g, in, nbar, xbar_add, hbar_add, dbar, abar, pbar, gbar,
                         partial + (long long)blockIdx.x * LOPT_HG_ACC, n, blockIdx.x, gridDim.x);
-}
-
-// partial: gridDim.x rows of 1 double, the sum of the log-LRs (state offset LOPT_HG_OFF_ELL) of n coordinates.
-extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_ell_sum_f64(const double* state, double* partial, long long n) {
-    __shared__ double rows[LOPT_HG_WARPS];
-    if (blockDim.x != LOPT_HG_BLOCK) __trap();
-    double acc[1] = {0.0};
-    long long stride = (long long)gridDim.x * blockDim.x;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) acc[0] += state[i * LOPT_HG_STATE + LOPT_HG_OFF_ELL];
-    hg_block_row<1>(acc, rows, partial + blockIdx.x);
 }
 
 // bar[i].ell += v for n coordinates (the mu adjoint's share: mu is the mean log-LR).

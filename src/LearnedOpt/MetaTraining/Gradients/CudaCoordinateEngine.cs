@@ -7,11 +7,13 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// <summary>
 /// The per-coordinate work on a GPU in float64: states, tapes, checkpoints and state adjoints in
 /// device memory (arena buffers of a <see cref="CudaBackend"/>, borrowed, not disposed), the
-/// kernels of hrnn_grad.cu, one tensor per launch. Per call the small host arrays cross in one
-/// upload (e0, the means' adjoints, g, d̄, ā) and one download (d, a or ḡ, and the sums, which a
-/// kernel adds from the block rows in block order). All reductions have a fixed order, so results
-/// repeat bit for bit on one device; they match the CPU engine to rounding. Calls are serialized
-/// (one staging area), so concurrent unrolls are safe but do not overlap.
+/// kernels of hrnn_grad.cu. Every tensor of a step goes in one launch per phase (a table of jobs,
+/// each owning a range of blocks); the single-tensor entry points launch one tensor. Per call the
+/// small host arrays cross in one upload (the table, e0, the means' adjoints, g, d̄, ā) and one
+/// download (d, a or ḡ, and the sums, which a kernel adds from each tensor's block rows in block
+/// order). All reductions have a fixed order, so results repeat bit for bit on one device; they
+/// match the CPU engine to rounding. Calls are serialized (one staging area), so concurrent
+/// unrolls are safe but do not overlap.
 /// </summary>
 public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
 {
@@ -21,7 +23,7 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
     private const string File = "hrnn_grad.cu";
     private static readonly int F = HrnnParameters.F, H0 = HrnnParameters.H0;
     private readonly CudaBackend _gpu;
-    private readonly CudaFunction _forward, _backward, _ellSum, _addEll, _sumRows;
+    private readonly CudaFunction _forward, _backward, _addEll, _sumRows;
     private readonly CudaFunction _forwardTable, _backwardTable, _ellSumTable, _addEllTable, _sumRowsTable;
     private readonly object _sync = new();
     private DeviceBuffer? _up, _down, _rows;
@@ -32,7 +34,6 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
         _gpu = gpu ?? throw new ArgumentNullException(nameof(gpu));
         _forward = gpu.GetFunction(File, "lopt_hg_forward_f64");
         _backward = gpu.GetFunction(File, "lopt_hg_backward_f64");
-        _ellSum = gpu.GetFunction(File, "lopt_hg_ell_sum_f64");
         _addEll = gpu.GetFunction(File, "lopt_hg_add_ell_f64");
         _sumRows = gpu.GetFunction(File, "lopt_hg_sum_rows_f64");
         _forwardTable = gpu.GetFunction(File, "lopt_hg_forward_table_f64");
@@ -105,23 +106,6 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
         double sum = 0;
         foreach (var v in perTensor) sum += v;
         return sum;
-    }
-
-    // One tensor's Σℓ: block rows, then added in block order on the device.
-    private double EllSum(DeviceTensor x)
-    {
-        var one = new double[1];
-        long n = x.Length;
-        lock (_sync)
-        {
-            uint grid = Grid(n);
-            ulong rows = Scratch(ref _rows, grid), down = Scratch(ref _down, 1), state = x.Pointer;
-            var args = stackalloc void*[] { &state, &rows, &n };
-            _gpu.Launch(_ellSum, grid, (uint)Block, args);
-            SumRows(rows, grid, 1, down);
-            Down(down, one);
-        }
-        return one[0];
     }
 
     public override void AddToEll(CoordinateTensor adjoint, double value)

@@ -76,7 +76,7 @@ public class TbpttEmulatedEngineTests
     private static readonly string[] KernelNames =
     [
         "lopt_hg_forward_f32", "lopt_hg_forward_f64", "lopt_hg_backward_f32", "lopt_hg_backward_f64",
-        "lopt_hg_ell_sum_f64", "lopt_hg_add_ell_f64", "lopt_hg_sum_rows_f64", "lopt_hg_forward_table_f64", "lopt_hg_backward_table_f64",
+        "lopt_hg_add_ell_f64", "lopt_hg_sum_rows_f64", "lopt_hg_forward_table_f64", "lopt_hg_backward_table_f64",
         "lopt_hg_ell_sum_table_f64", "lopt_hg_add_ell_table_f64", "lopt_hg_sum_rows_table_f64",
     ];
 
@@ -198,24 +198,12 @@ public class TbpttEmulatedEngineTests
                 }
                 return true;
             }
-            if (name == "lopt_hg_ell_sum_f64" || name == "lopt_hg_ell_sum_table_f64") {
-                bool table = name == "lopt_hg_ell_sum_table_f64";
-                hg_job single{};
-                const hg_job* jobs = &single;
-                int count = 1;
-                double* partial;
-                if (table) {
-                    jobs = hg_arg<hg_job>(args, 0);
-                    count = *(int*)args[1];
-                    partial = hg_arg<double>(args, 2);
-                    if ((*rc = hg_table(jobs, count, gx)) != OK) return true;
-                } else {
-                    single.in = hg_arg<double>(args, 0);
-                    partial = hg_arg<double>(args, 1);
-                    single.n = *(long long*)args[2];
-                    single.blocks = (int)gx;
-                }
+            if (name == "lopt_hg_ell_sum_table_f64") {
+                const hg_job* jobs = hg_arg<hg_job>(args, 0);
+                int count = *(int*)args[1];
+                double* partial = hg_arg<double>(args, 2);
                 if (bx != 128) { *rc = LAUNCH_FAILED; return true; }
+                if ((*rc = hg_table(jobs, count, gx)) != OK) return true;
                 if (!hg_ok(partial, gx, 8)) { *rc = ILLEGAL_ADDRESS; return true; }
                 for (int j = 0; j < count; ++j) {
                     const hg_job& q = jobs[j];
