@@ -27,6 +27,7 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
     private readonly CudaFunction _forwardTable, _backwardTable, _ellSumTable, _addEllTable, _sumRowsTable;
     private readonly object _sync = new();
     private DeviceBuffer? _up, _down, _rows;
+    private long _bytesUp, _bytesDown, _launches;
     private bool _disposed;
 
     public CudaCoordinateEngine(CudaBackend gpu)
@@ -50,6 +51,18 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
     public override string Description => $"{_gpu.Description}, hrnn_grad.cu float64";
 
     public override bool IsThreadSafe => true;
+
+    /// <summary>Host↔device traffic and kernel launches so far (for benchmarks: what the unroll pays per step).</summary>
+    public Traffic Transfers
+    {
+        get
+        {
+            lock (_sync) return new Traffic(_bytesUp, _bytesDown, _launches);
+        }
+    }
+
+    /// <summary>Bytes copied to the device, bytes copied back, kernels launched.</summary>
+    public readonly record struct Traffic(long BytesToDevice, long BytesToHost, long Launches);
 
     public override CoordinateTensor Allocate(int length)
     {
@@ -80,7 +93,11 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
         var s = Own<DeviceTensor>(source, -1, nameof(source));
         var d = Own<DeviceTensor>(destination, s.Length, nameof(destination));
         if (s.Values == 0 || ReferenceEquals(s, d)) return;
-        lock (_sync) _gpu.Copy(TensorView.Device(d.Pointer, 2 * s.Values), TensorView.Device(s.Pointer, 2 * s.Values));
+        lock (_sync)
+        {
+            _gpu.Copy(TensorView.Device(d.Pointer, 2 * s.Values), TensorView.Device(s.Pointer, 2 * s.Values));
+            _launches++;
+        }
     }
 
     public override double EllSum(IReadOnlyList<CoordinateTensor> tensors)
@@ -99,7 +116,7 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
             Up(host, up);
             int count = own.Length;
             var args = stackalloc void*[] { &up, &count, &rows };
-            _gpu.Launch(_ellSumTable, (uint)plan.Blocks, (uint)Block, args);
+            Launch(_ellSumTable, (uint)plan.Blocks, args);
             SumRowsTable(rows, up, count, 1, down);
             Down(down, perTensor);
         }
@@ -117,7 +134,7 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
         {
             ulong bar = t.Pointer;
             var args = stackalloc void*[] { &bar, &value, &n };
-            _gpu.Launch(_addEll, Grid(n), (uint)Block, args);
+            Launch(_addEll, Grid(n), args);
         }
     }
 
@@ -160,7 +177,7 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
             ulong pe = up, pg = At(up, G0), pin = inp.Pointer, pout = outp.Pointer, pd = down, pa = At(down, n);
             long nn = n;
             var args = stackalloc void*[] { &pw, &pe, &mu, &lambda, &pg, &pin, &pout, &pd, &pa, &rows, &nn };
-            _gpu.Launch(_forward, grid, (uint)Block, args);
+            Launch(_forward, grid, args);
             SumRows(rows, grid, Sums, At(down, 2L * n));
             Down(down, result);
         }
@@ -197,7 +214,7 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
             ulong pin = inp.Pointer, pbar = bar.Pointer, pgb = down;
             long nn = n;
             var args = stackalloc void*[] { &pw, &pe, &mu, &lambda, &pg, &pin, &pbar, &pxa, &pha, &pdb, &pab, &pbar, &pgb, &rows, &nn };
-            _gpu.Launch(_backward, grid, (uint)Block, args);
+            Launch(_backward, grid, args);
             SumRows(rows, grid, Accumulators, At(down, n));
             Down(down, result);
         }
@@ -220,7 +237,7 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
             Up(host, up);
             int count = own.Length;
             var args = stackalloc void*[] { &up, &count, &value };
-            _gpu.Launch(_addEllTable, (uint)plan.Blocks, (uint)Block, args);
+            Launch(_addEllTable, (uint)plan.Blocks, args);
         }
     }
 
@@ -267,7 +284,7 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
             plan.Write(host);
             Up(host, up);
             var args = stackalloc void*[] { &pw, &mu, &lambda, &up, &count, &rows };
-            _gpu.Launch(_forwardTable, (uint)plan.Blocks, (uint)Block, args);
+            Launch(_forwardTable, (uint)plan.Blocks, args);
             SumRowsTable(rows, up, count, Sums, At(down, dn));
             Down(down, result);
         }
@@ -332,7 +349,7 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
             plan.Write(host);
             Up(host, up);
             var args = stackalloc void*[] { &pw, &mu, &lambda, &up, &count, &rows };
-            _gpu.Launch(_backwardTable, (uint)plan.Blocks, (uint)Block, args);
+            Launch(_backwardTable, (uint)plan.Blocks, args);
             SumRowsTable(rows, up, count, Accumulators, At(down, dn));
             Down(down, result);
         }
@@ -369,7 +386,7 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
     {
         int c = checked((int)count), wd = width;
         var args = stackalloc void*[] { &rows, &c, &wd, &output };
-        _gpu.Launch(_sumRows, (uint)((width + Block - 1) / Block), (uint)Block, args);
+        Launch(_sumRows, (uint)((width + Block - 1) / Block), args);
     }
 
     // out[j·width + c] = Σ over job j's block rows, in block order, on the device (jobs: the table in device memory).
@@ -378,7 +395,7 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
         int c = count, wd = width;
         long total = (long)count * width;
         var args = stackalloc void*[] { &rows, &jobs, &c, &wd, &output };
-        _gpu.Launch(_sumRowsTable, (uint)Math.Min((total + Block - 1) / Block, 65535), (uint)Block, args);
+        Launch(_sumRowsTable, (uint)Math.Min((total + Block - 1) / Block, 65535), args);
     }
 
     // Blocks per tensor for one table launch: about one wave in all, shared by coordinate count, at
@@ -431,11 +448,24 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
         return buffer.View.DevicePointer;
     }
 
+    // Callers hold _sync.
     private void Up(ReadOnlySpan<double> values, ulong device)
-        => _gpu.CopyFromHost(MemoryMarshal.Cast<double, float>(values), TensorView.Device(device, 2L * values.Length));
+    {
+        _gpu.CopyFromHost(MemoryMarshal.Cast<double, float>(values), TensorView.Device(device, 2L * values.Length));
+        _bytesUp += (long)values.Length * sizeof(double);
+    }
 
     private void Down(ulong device, Span<double> values)
-        => _gpu.CopyToHost(TensorView.Device(device, 2L * values.Length), MemoryMarshal.Cast<double, float>(values));
+    {
+        _gpu.CopyToHost(TensorView.Device(device, 2L * values.Length), MemoryMarshal.Cast<double, float>(values));
+        _bytesDown += (long)values.Length * sizeof(double);
+    }
+
+    private void Launch(CudaFunction function, uint grid, void** args)
+    {
+        _gpu.Launch(function, grid, (uint)Block, args);
+        _launches++;
+    }
 
     private void Release(DeviceBuffer buffer)
     {

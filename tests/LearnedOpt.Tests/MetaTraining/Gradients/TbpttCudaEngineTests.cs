@@ -116,6 +116,31 @@ public class TbpttCudaEngineTests(CudaBackendFixture fixture) : IClassFixture<Cu
     }
 
     [Fact]
+    public void EachStepCostsTheDocumentedTransfersAndLaunches()
+    {
+        using var engine = new CudaCoordinateEngine(fixture.Backend);
+        var (w, problem) = EngineParityCases.Make("least-squares");
+        long n = problem.Theta0[0].Length;
+        CudaCoordinateEngine.Traffic Cost(int steps)
+        {
+            var before = engine.Transfers;
+            TbpttMetaGradient.Compute(w, problem, new TbpttOptions(steps), engine);
+            var after = engine.Transfers;
+            return new(after.BytesToDevice - before.BytesToDevice, after.BytesToHost - before.BytesToHost, after.Launches - before.Launches);
+        }
+        var (c2, c3, c4) = (Cost(2), Cost(3), Cost(4));
+        Assert.Equal(c3.BytesToDevice - c2.BytesToDevice, c4.BytesToDevice - c3.BytesToDevice);
+        // Per step (one tensor, no checkpoints): the forward and its replay each upload the job table for Σℓ
+        // (11 doubles) and [table | e0 | g] and download Σℓ and [d | a | sums]; the adjoint uploads
+        // [table | e0 | x̄ | h̄ | g | d̄ | ā] and downloads [ḡ | sums], and the ℓ adjoint uploads a table.
+        const long table = 11, g0 = 30, head = 52;
+        Assert.Equal(8 * (2 * (table + table + g0 + n) + table + head + 3 * n + table), c4.BytesToDevice - c3.BytesToDevice);
+        Assert.Equal(8 * (2 * (1 + 2 * n + HrnnCoordinateEngine.Sums) + n + HrnnCoordinateEngine.Accumulators), c4.BytesToHost - c3.BytesToHost);
+        Assert.Equal(2 * (2 + 2) + 2 + 1, c4.Launches - c3.Launches);
+        Assert.Equal(c3.Launches - c2.Launches, c4.Launches - c3.Launches);
+    }
+
+    [Fact]
     public void BatchedAndSingleTensorCallsMatchTheCpuEngine()
     {
         using var engine = new CudaCoordinateEngine(fixture.Backend);
