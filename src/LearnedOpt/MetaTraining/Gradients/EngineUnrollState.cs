@@ -40,13 +40,21 @@ internal sealed class EngineUnrollState : IDisposable
     public static EngineUnrollState From(HrnnCoordinateEngine engine, HrnnUnrollState host)
     {
         var s = Allocate(engine, host.Lengths, host.H1, host.H2);
-        for (int t = 0; t < s.TensorCount; t++)
+        try
         {
-            engine.Upload(host.Coords[t], s.Coords[t]);
-            host.Sk[t].CopyTo(s.Sk[t], 0);
+            for (int t = 0; t < s.TensorCount; t++)
+            {
+                engine.Upload(host.Coords[t], s.Coords[t]);
+                host.Sk[t].CopyTo(s.Sk[t], 0);
+            }
+            host.G.CopyTo(s.G, 0);
+            return s;
         }
-        host.G.CopyTo(s.G, 0);
-        return s;
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The state copied to the host.</summary>
@@ -65,8 +73,16 @@ internal sealed class EngineUnrollState : IDisposable
     public EngineUnrollState Clone()
     {
         var c = Allocate(Engine, Lengths, Sk[0].Length, G.Length);
-        CopyTo(c);
-        return c;
+        try
+        {
+            CopyTo(c);
+            return c;
+        }
+        catch
+        {
+            c.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Copies every value into <paramref name="dest"/> (same engine, lengths and sizes).</summary>
