@@ -53,11 +53,18 @@ LOPT_HD double lopt_hg_tanh(double x) { return tanh(x); }
 LOPT_HD float lopt_hg_abs(float x) { return fabsf(x); }
 LOPT_HD double lopt_hg_abs(double x) { return fabs(x); }
 
-// *p += v; atomically on the device when Atomic (threads of a block share the accumulators).
-template <bool Atomic, typename T> LOPT_HD void lopt_hg_acc(T* p, T v) {
+// How the adjoint adds into its sums (weight gradient, e0/mu/lambda adjoints). PLAIN: *p += v, one
+// thread owns the sums (the CPU). WARP (device only): every lane of a full warp calls with its own v
+// at the same point; the warp adds the 32 values in a fixed tree (shuffles) and lane 0 adds the total
+// into its warp's own row, so the sums do not depend on thread timing (no atomics).
+#define LOPT_HG_ACC_PLAIN 0
+#define LOPT_HG_ACC_WARP 1
+
+template <int Mode, typename T> LOPT_HD void lopt_hg_acc(T* p, T v) {
 #if defined(__CUDA_ARCH__)
-    if (Atomic) {
-        atomicAdd(p, v);
+    if (Mode == LOPT_HG_ACC_WARP) {
+        for (int off = 16; off > 0; off >>= 1) v += __shfl_down_sync(0xffffffffu, v, off);
+        if ((threadIdx.x & 31) == 0) *p += v;
         return;
     }
 #endif
@@ -160,8 +167,8 @@ LOPT_HD void lopt_hg_coord_forward(const T* w, const T* e0, T mu, T lambda, T g,
 // Adjoint of lopt_hg_coord_forward. In: nbar, the adjoint of the new state (21); xbar_in (F) and
 // hbar_add (H0), adjoints of x and of the new h from the tensor RNN's mean input; dbar, abar. Out:
 // pbar, the adjoint of the old state (21, overwritten); returns the adjoint of g. Accumulates (+=)
-// *mu_bar, e0_bar (3H0), *lambda_bar and the weight gradient gw (LOPT_HG_PW), with atomics when Atomic.
-template <typename T, bool Atomic = false>
+// *mu_bar, e0_bar (3H0), *lambda_bar and the weight gradient gw (LOPT_HG_PW) as Mode says (LOPT_HG_ACC_*).
+template <typename T, int Mode = LOPT_HG_ACC_PLAIN>
 LOPT_HD T lopt_hg_coord_backward(const T* w, const T* e0, T mu, T lambda, T g, const T* in, const T* nbar,
                                  const T* xbar_in, const T* hbar_add, T dbar, T abar, T* pbar,
                                  T* mu_bar, T* e0_bar, T* lambda_bar, T* gw) {
@@ -186,25 +193,25 @@ LOPT_HD T lopt_hg_coord_backward(const T* w, const T* e0, T mu, T lambda, T g, c
     for (int j = 0; j < F; ++j) xbar[j] = xbar_in[j];
     T ellnb = nbar[LOPT_HG_OFF_ELL];
     T ellbar = lambda * ellnb;
-    lopt_hg_acc<Atomic>(lambda_bar, ellnb * (ell - a));
+    lopt_hg_acc<Mode>(lambda_bar, ellnb * (ell - a));
     T zlbar = abar + (T(1) - lambda) * ellnb;  // straight through the clip
     T zbbar = nbar[LOPT_HG_OFF_BETA] * betan * (T(1) - betan);
     T zebar = nbar[LOPT_HG_OFF_ETA] * etan * (T(1) - etan);
     ellbar += zlbar;
-    lopt_hg_acc<Atomic>(&gw[LOPT_HG_BL], zlbar);
-    lopt_hg_acc<Atomic>(&gw[LOPT_HG_BB], zbbar);
-    lopt_hg_acc<Atomic>(&gw[LOPT_HG_BE], zebar);
+    lopt_hg_acc<Mode>(&gw[LOPT_HG_BL], zlbar);
+    lopt_hg_acc<Mode>(&gw[LOPT_HG_BB], zbbar);
+    lopt_hg_acc<Mode>(&gw[LOPT_HG_BE], zebar);
     for (int j = 0; j < H; ++j) {
         hbar[j] = nbar[LOPT_HG_OFF_H + j] + hbar_add[j] + zlbar * w[LOPT_HG_WL + j] + zbbar * w[LOPT_HG_WB + j]
                 + zebar * w[LOPT_HG_WE + j] + dbar * w[LOPT_HG_WD + j];
-        lopt_hg_acc<Atomic>(&gw[LOPT_HG_WL + j], zlbar * hn[j]);
-        lopt_hg_acc<Atomic>(&gw[LOPT_HG_WB + j], zbbar * hn[j]);
-        lopt_hg_acc<Atomic>(&gw[LOPT_HG_WE + j], zebar * hn[j]);
-        lopt_hg_acc<Atomic>(&gw[LOPT_HG_WD + j], dbar * hn[j]);
+        lopt_hg_acc<Mode>(&gw[LOPT_HG_WL + j], zlbar * hn[j]);
+        lopt_hg_acc<Mode>(&gw[LOPT_HG_WB + j], zbbar * hn[j]);
+        lopt_hg_acc<Mode>(&gw[LOPT_HG_WE + j], zebar * hn[j]);
+        lopt_hg_acc<Mode>(&gw[LOPT_HG_WD + j], dbar * hn[j]);
     }
     for (int s = 0; s < S; ++s) {
         xbar[s] += dbar * w[LOPT_HG_WS + s];
-        lopt_hg_acc<Atomic>(&gw[LOPT_HG_WS + s], dbar * x[s]);
+        lopt_hg_acc<Mode>(&gw[LOPT_HG_WS + s], dbar * x[s]);
     }
 
     // Parameter cell: h' = u h + (1 - u) c, c over r (.) h.
@@ -221,7 +228,7 @@ LOPT_HD T lopt_hg_coord_backward(const T* w, const T* e0, T mu, T lambda, T g, c
     for (int i = 0; i < H; ++i) {
         T rh = r[i] * h[i], acc = T(0);
         for (int j = 0; j < H; ++j) {
-            lopt_hg_acc<Atomic>(&gw[LOPT_HG_WH + i * G + 2 * H + j], rh * zbar[2 * H + j]);
+            lopt_hg_acc<Mode>(&gw[LOPT_HG_WH + i * G + 2 * H + j], rh * zbar[2 * H + j]);
             acc += wh[i * G + 2 * H + j] * zbar[2 * H + j];
         }
         rhbar[i] = acc;
@@ -231,13 +238,13 @@ LOPT_HD T lopt_hg_coord_backward(const T* w, const T* e0, T mu, T lambda, T g, c
         zbar[i] = rhbar[i] * h[i] * r[i] * (T(1) - r[i]);
     }
     for (int j = 0; j < G; ++j) {
-        lopt_hg_acc<Atomic>(&gw[LOPT_HG_B + j], zbar[j]);
-        lopt_hg_acc<Atomic>(&e0_bar[j], zbar[j]);
+        lopt_hg_acc<Mode>(&gw[LOPT_HG_B + j], zbar[j]);
+        lopt_hg_acc<Mode>(&e0_bar[j], zbar[j]);
     }
     for (int i = 0; i < F; ++i) {
         T acc = T(0);
         for (int j = 0; j < G; ++j) {
-            lopt_hg_acc<Atomic>(&gw[LOPT_HG_WX + i * G + j], x[i] * zbar[j]);
+            lopt_hg_acc<Mode>(&gw[LOPT_HG_WX + i * G + j], x[i] * zbar[j]);
             acc += wx[i * G + j] * zbar[j];
         }
         xbar[i] += acc;
@@ -245,7 +252,7 @@ LOPT_HD T lopt_hg_coord_backward(const T* w, const T* e0, T mu, T lambda, T g, c
     for (int i = 0; i < H; ++i) {
         T acc = T(0);
         for (int j = 0; j < 2 * H; ++j) {
-            lopt_hg_acc<Atomic>(&gw[LOPT_HG_WH + i * G + j], h[i] * zbar[j]);
+            lopt_hg_acc<Mode>(&gw[LOPT_HG_WH + i * G + j], h[i] * zbar[j]);
             acc += wh[i * G + j] * zbar[j];
         }
         hpb[i] += acc;
@@ -253,7 +260,7 @@ LOPT_HD T lopt_hg_coord_backward(const T* w, const T* e0, T mu, T lambda, T g, c
 
     // Features: rho = ell - mu, q_s = lambda_s - mean lambda, products, asinh of m / sqrt(v).
     ellbar += xbar[F - 1];
-    lopt_hg_acc<Atomic>(mu_bar, -xbar[F - 1]);
+    lopt_hg_acc<Mode>(mu_bar, -xbar[F - 1]);
     T qmean = T(0);
     for (int s = 0; s < S; ++s) qmean += xbar[2 * S - 1 + s];
     qmean /= T(S);

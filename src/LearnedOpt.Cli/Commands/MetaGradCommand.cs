@@ -1,16 +1,19 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using LearnedOpt.Backends;
 using LearnedOpt.IO;
+using LearnedOpt.MetaTraining;
 using LearnedOpt.MetaTraining.Gradients;
 using LearnedOpt.Optimizers.Hrnn;
 
 namespace LearnedOpt.Cli.Commands;
 
 /// <summary>
-/// <c>lopt meta-grad --weights W --problem Q --unroll T [--first-order] --out G [--json]</c>: the exact
-/// TBPTT meta-gradient of the log meta-objective of a T-step HRNN unroll on f(x) = ½‖Ax − b‖²
-/// (docs/meta-grad.md). G holds every weight tensor's gradient, unfiltered, in F32.
+/// <c>lopt meta-grad --weights W --problem Q --unroll T [--first-order] --out G [--json] [--backend cpu|cuda]</c>:
+/// the exact TBPTT meta-gradient of the log meta-objective of a T-step HRNN unroll on f(x) = ½‖Ax − b‖²
+/// (docs/meta-grad.md). G holds every weight tensor's gradient, unfiltered, in F32. The per-coordinate
+/// work runs in float64 on the chosen backend (default cpu); the output contract is the same.
 /// </summary>
 public sealed class MetaGradCommand : ICommandFactory
 {
@@ -27,8 +30,10 @@ public sealed class MetaGradCommand : ICommandFactory
             DefaultValueFactory = _ => 0,
         };
         var json = new Option<bool>("--json") { Description = "Print {\"meta_loss\": M}." };
+        // Default cpu, not auto: the gradient file should not change with the machine it runs on.
+        var backend = BackendOption.Create("cpu");
         var cmd = new Command("meta-grad", "Exact meta-gradient (truncated BPTT) of an HRNN unroll on a least-squares problem.");
-        foreach (var o in new Option[] { weights, problem, unroll, firstOrder, output, checkpoint, json }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { weights, problem, unroll, firstOrder, output, checkpoint, json, backend }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             int steps = parse.GetValue(unroll);
@@ -40,9 +45,15 @@ public sealed class MetaGradCommand : ICommandFactory
             var (task, x0) = ReadProblem(SafeTensorsFile.Read(problemPath), problemPath);
 
             double f0 = task.Loss([x0], null);
+            using var device = BackendOption.Open(parse, backend, quiet: parse.GetValue(json));
+            using var engine = device is CudaBackend cuda ? new CudaCoordinateEngine(cuda) : null;
+            // The summary line reports the time split (optimizer step / task / backward).
+            var phases = new PhaseTimer();
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var result = TbpttMetaGradient.Compute(w, new TbpttProblem(task, [x0], f0),
-                new TbpttOptions(steps, parse.GetValue(firstOrder), every));
+            TbpttResult result;
+            using (parse.GetValue(json) ? null : PhaseTimer.Install(phases))
+                result = TbpttMetaGradient.Compute(w, new TbpttProblem(task, [x0], f0),
+                    new TbpttOptions(steps, parse.GetValue(firstOrder), every), engine ?? HrnnCoordinateEngine.Cpu);
             double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             var outPath = parse.GetValue(output)!;
             SafeTensorsFile.Write(outPath, result.Gradient.ToTensors(), new Dictionary<string, string>
@@ -71,11 +82,18 @@ public sealed class MetaGradCommand : ICommandFactory
                 Console.Out.WriteLine($"meta_loss = {m.ToString("R", CultureInfo.InvariantCulture)}");
                 Console.Error.WriteLine($"meta-grad: {steps} steps on A ({task.M}×{task.N}), {(parse.GetValue(firstOrder) ? "first order" : "second order")}; " +
                                         $"f(x0) = {f0.ToString("R", CultureInfo.InvariantCulture)}, f(x_T) = {result.Losses[^1].ToString("R", CultureInfo.InvariantCulture)}; " +
-                                        $"{seconds:F3} s ({steps / seconds:F1} steps/s with backward); wrote {outPath}");
+                                        $"{seconds:F3} s ({steps / seconds:F1} steps/s with backward; {Shares(phases)}); wrote {outPath}");
             }
             return 0;
         });
         return cmd;
+    }
+
+    private static string Shares(PhaseTimer timer)
+    {
+        var s = timer.Shares();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"optimizer step {s[UnrollPhase.OptimizerStep]:P0}, task {s[UnrollPhase.Task]:P0}, backward {s[UnrollPhase.Backward]:P0}");
     }
 
     /// <summary>Reads A (m×n), b (m) and x0 (n) from a problem file, checking names, shapes and finiteness.</summary>

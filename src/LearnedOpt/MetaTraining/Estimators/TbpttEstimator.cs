@@ -1,5 +1,4 @@
 using LearnedOpt.MetaTraining.Gradients;
-using LearnedOpt.Randomness;
 
 namespace LearnedOpt.MetaTraining.Estimators;
 
@@ -8,7 +7,9 @@ namespace LearnedOpt.MetaTraining.Estimators;
 /// unroll (<see cref="TbpttMetaGradient"/>): each slot's truncation is differentiated from its
 /// carried θ and optimizer state (constants: no gradient through the incoming state), second-order
 /// terms included; ĝ is the mean over slots. States are carried in float64 between truncations and
-/// reset with the episode (then the h0 tensors receive gradient too).
+/// reset with the episode (then the h0 tensors receive gradient too). The per-coordinate work runs
+/// on the given <see cref="HrnnCoordinateEngine"/> (default the CPU library; a
+/// <see cref="CudaCoordinateEngine"/> puts states and tapes on a GPU, the caller owns and disposes it).
 /// </summary>
 public sealed class TbpttEstimator : IMetaGradientEstimator
 {
@@ -17,8 +18,9 @@ public sealed class TbpttEstimator : IMetaGradientEstimator
     private readonly double[]?[] _theta;
     private readonly HrnnUnrollState?[] _state;
     private readonly int _threads;
+    private readonly HrnnCoordinateEngine _engine;
 
-    public TbpttEstimator(HrnnUnrollEnvironment env, HrnnParameterVector vector, int threads = 1)
+    public TbpttEstimator(HrnnUnrollEnvironment env, HrnnParameterVector vector, int threads = 1, HrnnCoordinateEngine? engine = null)
     {
         _env = env ?? throw new ArgumentNullException(nameof(env));
         _vector = vector ?? throw new ArgumentNullException(nameof(vector));
@@ -26,7 +28,11 @@ public sealed class TbpttEstimator : IMetaGradientEstimator
         _theta = new double[]?[env.Slots];
         _state = new HrnnUnrollState?[env.Slots];
         _threads = threads;
+        _engine = engine ?? HrnnCoordinateEngine.Cpu;
     }
+
+    /// <summary>Where the per-coordinate work runs.</summary>
+    public HrnnCoordinateEngine Engine => _engine;
 
     public string Name => "tbptt";
 
@@ -46,19 +52,10 @@ public sealed class TbpttEstimator : IMetaGradientEstimator
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
         {
             var (task, f0, dataSeed) = _env.Episode(i);
-            long start = plan[i].StartStep;
-            var data = new Rng(dataSeed);
-            // The same minibatch/noise stream as the ES/PES unrolls: step t uses Rng(dataSeed).Stream(t).
-            GradientOracle oracle = (k, theta, g) =>
-            {
-                var flat = task.Concat(theta, nameof(theta));
-                var gf = new double[flat.Length];
-                task.TrainingValue(flat, gf, data.Stream(start + k), start + k);
-                var parts = task.Split(gf);
-                for (int t = 0; t < parts.Length; t++) parts[t].CopyTo(g[t], 0);
-            };
-            var problem = new TbpttProblem(task, task.Split(_theta[i]), f0, _state[i], oracle);
-            results[i] = TbpttMetaGradient.Compute(w, problem, new TbpttOptions(plan[i].Steps));
+            // The same minibatch/noise stream as the ES/PES unrolls (step t uses Rng(dataSeed).Stream(t)),
+            // with the Jacobian of that training gradient for the second-order terms.
+            var problem = TrainingOracle.Problem(task, task.Split(_theta[i]), f0, dataSeed, plan[i].StartStep, _state[i]);
+            results[i] = TbpttMetaGradient.Compute(w, problem, new TbpttOptions(plan[i].Steps), _engine);
         });
         var g = new double[phi.Length];
         double loss = 0;

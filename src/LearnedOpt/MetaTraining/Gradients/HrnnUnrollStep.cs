@@ -8,9 +8,10 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// RNNs on the mean [h, x] and the global RNN on the mean s_k. A tensor with an unusable gradient
 /// entry (non-finite or above 1e18, as the production step) keeps its state and θ and is left out
 /// of the global mean, so its adjoint is the identity. The per-coordinate math (forward and
-/// adjoint) runs in the CPU library (lopt_hrnn_grad.h, float64); the small cells and means here.
+/// adjoint, lopt_hrnn_grad.h, float64) runs on an <see cref="HrnnCoordinateEngine"/> (CPU library
+/// or GPU kernels), where the per-coordinate states live; the small cells, means and θ here.
 /// </summary>
-public static unsafe class HrnnUnrollStep
+public static class HrnnUnrollStep
 {
     private const int H0 = HrnnParameters.H0, F = HrnnParameters.F, G0 = 3 * H0, I1 = H0 + F, PW = LoptHrnnGradNative.CoordWeights;
     private const double GradientLimit = 1e18;
@@ -24,7 +25,6 @@ public static unsafe class HrnnUnrollStep
         internal Record() { }
 
         internal double Mu, Lambda;
-        internal double[] Pack = [];
         internal double[] Epg = [], Etg = [], Gin = [];
         internal double[][] E0 = [], D = [], A = [], In = [], SkOld = [];
         internal double[] Ck = [];
@@ -41,24 +41,26 @@ public static unsafe class HrnnUnrollStep
     }
 
     /// <summary>
-    /// One step: advances <paramref name="state"/> and <paramref name="theta"/> in place with
-    /// gradients g; returns what <see cref="Backward"/> needs besides the old state.
+    /// One step from <paramref name="prev"/> into <paramref name="next"/> (distinct states of the same
+    /// engine) with gradients g; moves <paramref name="theta"/> in place. Returns what
+    /// <see cref="Backward"/> needs besides the old state.
     /// </summary>
-    public static Record Forward(HrnnParameters w, HrnnUnrollState state, double[][] theta, IReadOnlyList<double[]> g)
-        => Run(w, state, theta, g);
+    internal static Record Forward(CoordinateWeights cw, HrnnParameters w, EngineUnrollState prev, EngineUnrollState next,
+                                   double[][] theta, IReadOnlyList<double[]> g)
+        => Run(cw, w, prev, next, theta, g);
 
     /// <summary>
     /// Adjoint of one step from <paramref name="prev"/> with gradients g (<paramref name="rec"/> from
-    /// its <see cref="Forward"/>, or null to recompute it). In: <paramref name="bar"/>
-    /// holds the adjoint of the new state and is overwritten with the adjoint of the old state;
-    /// <paramref name="thetaBar"/> is the adjoint of the new θ (θ passes through unchanged, so it is
-    /// also the old θ's share from this step). Out: <paramref name="gBar"/> (overwritten) and the weight
-    /// gradients accumulated into <paramref name="gw"/>.
+    /// its <see cref="Forward"/>). In: <paramref name="bar"/> holds the adjoint of the new state and is
+    /// overwritten with the adjoint of the old state; <paramref name="thetaBar"/> is the adjoint of the
+    /// new θ (θ passes through unchanged, so it is also the old θ's share from this step). Out:
+    /// <paramref name="gBar"/> (overwritten) and the weight gradients accumulated into <paramref name="gw"/>.
     /// </summary>
-    public static void Backward(HrnnParameters w, HrnnUnrollState prev, IReadOnlyList<double[]> g, Record? rec, HrnnUnrollState bar,
-                                IReadOnlyList<double[]> thetaBar, double[][] gBar, HrnnParameters gw)
+    internal static void Backward(CoordinateWeights cw, HrnnParameters w, EngineUnrollState prev, IReadOnlyList<double[]> g, Record rec,
+                                  EngineUnrollState bar, IReadOnlyList<double[]> thetaBar, double[][] gBar, HrnnParameters gw)
     {
-        rec ??= Run(w, prev.Clone(), null, g);
+        ArgumentNullException.ThrowIfNull(rec);
+        var engine = prev.Engine;
         int k = prev.TensorCount, h1 = w.H1, h2 = w.H2;
         double o = w.O[0], muBar = 0, lambdaBar = 0;
 
@@ -77,6 +79,11 @@ public static unsafe class HrnnUnrollStep
 
         var epgBar = new double[G0];
         var etgBar = new double[3 * h1];
+        // Per tensor: the tensor RNN's adjoint and the update's, on the host; then every tensor's
+        // per-coordinate adjoint in one engine call; then the sums they return, tensor by tensor.
+        var sBarOld = new double[k][];
+        var accs = new double[k][];
+        var jobs = new List<BackwardJob>(k);
         for (int t = 0; t < k; t++)
         {
             int n = prev.Lengths[t];
@@ -88,8 +95,8 @@ public static unsafe class HrnnUnrollStep
                 continue;
             }
             var inBar = new double[I1];
-            var sBarOld = new double[h1];
-            BiasGru.Backward(rec.In[t], rec.SkOld[t], w.TWx, w.TWh, w.TB, rec.Etg, sBarNew[t], inBar, sBarOld, etgBar, gw.TWx, gw.TWh, gw.TB);
+            sBarOld[t] = new double[h1];
+            BiasGru.Backward(rec.In[t], rec.SkOld[t], w.TWx, w.TWh, w.TB, rec.Etg, sBarNew[t], inBar, sBarOld[t], etgBar, gw.TWx, gw.TWh, gw.TB);
 
             // θ' = θ − exp(a + o)·c·d and c = (Σd²/n + 1e-16)^(−1/2).
             var d = rec.D[t];
@@ -111,20 +118,23 @@ public static unsafe class HrnnUnrollStep
             var xAdd = new double[F];
             for (int j = 0; j < H0; j++) hAdd[j] = inBar[j] / n;
             for (int j = 0; j < F; j++) xAdd[j] = inBar[H0 + j] / n;
-            var acc = new double[LoptHrnnGradNative.Accumulators];
-            fixed (double* pw = rec.Pack, e0 = rec.E0[t], gp = g[t], inp = prev.Coords[t], nb = bar.Coords[t], xa = xAdd, ha = hAdd,
-                   db = dBar, ab = aBar, gb = gBar[t], ac = acc)
-                LoptCpuNative.Check(LoptHrnnGradNative.lopt_hrnn_grad_backward_f64(pw, e0, rec.Mu, rec.Lambda, gp, inp, nb, xa, ha, db, ab, nb, gb, ac, n),
-                    "lopt_hrnn_grad_backward_f64");
+            accs[t] = new double[LoptHrnnGradNative.Accumulators];
+            jobs.Add(new BackwardJob(rec.E0[t], g[t] as double[] ?? g[t].ToArray(), prev.Coords[t], bar.Coords[t], xAdd, hAdd, dBar, aBar, gBar[t], accs[t]));
+        }
+        engine.BackwardAll(cw, rec.Mu, rec.Lambda, jobs);
+        for (int t = 0; t < k; t++)
+        {
+            if (!rec.Updated[t]) continue;
+            var acc = accs[t];
             gw.AddCoordinateGradient(acc.AsSpan(0, PW));
             var e0Bar = acc.AsSpan(PW, G0);
             muBar += acc[PW + G0];
             lambdaBar += acc[PW + G0 + 1];
 
             // e0 = s_k·P_pt + p_pt + e_pg.
-            AffineBackward(rec.SkOld[t], w.PtW, e0Bar, sBarOld, gw.PtW, gw.PtB);
+            AffineBackward(rec.SkOld[t], w.PtW, e0Bar, sBarOld[t], gw.PtW, gw.PtB);
             for (int j = 0; j < G0; j++) epgBar[j] += e0Bar[j];
-            sBarOld.CopyTo(bar.Sk[t], 0);
+            sBarOld[t].CopyTo(bar.Sk[t], 0);
         }
 
         // e_pg = G·P_pg + p_pg, e_tg = G·P_tg + p_tg (both from the old G).
@@ -135,83 +145,90 @@ public static unsafe class HrnnUnrollStep
         // μ = mean ℓ over every coordinate of every non-empty tensor (skipped ones included).
         long total = prev.Lengths.Sum(n => (long)n);
         if (total > 0)
-            for (int t = 0; t < k; t++)
-                for (int i = 0; i < prev.Lengths[t]; i++) bar.Coords[t][i * HrnnUnrollState.PerCoordinate + HrnnUnrollState.OffEll] += muBar / total;
+            engine.AddToEll(bar.Coords, muBar / total);
         // λ = σ(κ).
         gw.Kappa[0] += lambdaBar * rec.Lambda * (1 - rec.Lambda);
     }
 
-    // The forward step; theta == null leaves θ alone (the adjoint's recomputation).
-    private static Record Run(HrnnParameters w, HrnnUnrollState st, double[][]? theta, IReadOnlyList<double[]> g)
+    // The forward step prev → next; θ moves in place.
+    private static Record Run(CoordinateWeights cw, HrnnParameters w, EngineUnrollState st, EngineUnrollState next, double[][] theta, IReadOnlyList<double[]> g)
     {
+        ArgumentNullException.ThrowIfNull(cw);
         ArgumentNullException.ThrowIfNull(w);
         ArgumentNullException.ThrowIfNull(st);
+        ArgumentNullException.ThrowIfNull(next);
+        ArgumentNullException.ThrowIfNull(theta);
         ArgumentNullException.ThrowIfNull(g);
+        var engine = st.Engine;
         int k = st.TensorCount, h1 = w.H1, h2 = w.H2;
-        if (st.H1 != h1 || st.H2 != h2)
-            throw new ArgumentException($"The state has hidden sizes {st.H1}/{st.H2}, the weights {h1}/{h2}.", nameof(st));
+        if (st.Sk[0].Length != h1 || st.G.Length != h2)
+            throw new ArgumentException($"The state has hidden sizes {st.Sk[0].Length}/{st.G.Length}, the weights {h1}/{h2}.", nameof(st));
+        if (ReferenceEquals(st, next) || !ReferenceEquals(next.Engine, engine) || !next.Lengths.SequenceEqual(st.Lengths))
+            throw new ArgumentException("The next state must be a distinct state of the same engine and tensor lengths.", nameof(next));
         if (g.Count != k) throw new ArgumentException($"Expected {k} gradient tensors, got {g.Count}.", nameof(g));
+        if (theta.Length != k) throw new ArgumentException($"Expected {k} parameter tensors, got {theta.Length}.", nameof(theta));
         for (int t = 0; t < k; t++)
         {
             if (g[t] == null || g[t].Length != st.Lengths[t])
                 throw new ArgumentException($"Gradient tensor {t} has {g[t]?.Length ?? 0} values, expected {st.Lengths[t]}.", nameof(g));
-            if (theta != null && (theta[t] == null || theta[t].Length != st.Lengths[t]))
+            if (theta[t] == null || theta[t].Length != st.Lengths[t])
                 throw new ArgumentException($"Parameter tensor {t} has {theta[t]?.Length ?? 0} values, expected {st.Lengths[t]}.", nameof(theta));
         }
 
         var rec = new Record
         {
-            Lambda = BiasGru.Sigmoid(w.Kappa[0]), Pack = w.CoordinatePack(),
+            Lambda = BiasGru.Sigmoid(w.Kappa[0]),
             E0 = new double[k][], D = new double[k][], A = new double[k][], In = new double[k][],
             SkOld = st.Sk.Select(s => (double[])s.Clone()).ToArray(), Ck = new double[k], Updated = new bool[k],
         };
-        double ellSum = 0;
-        long count = 0;
-        for (int t = 0; t < k; t++)
-        {
-            for (int i = 0; i < st.Lengths[t]; i++) ellSum += st.Ell(t, i);
-            count += st.Lengths[t];
-        }
-        rec.Mu = count > 0 ? ellSum / count : 0;
+        long count = st.Lengths.Sum(n => (long)n);
+        rec.Mu = count > 0 ? engine.EllSum(st.Coords) / count : 0;
         rec.Epg = Affine(st.G, w.PgW, w.PgB, G0);
         rec.Etg = Affine(st.G, w.TgW, w.TgB, 3 * h1);
 
-        var sMean = new double[h1];
-        var sums = new double[LoptHrnnGradNative.Sums];
+        // Per tensor: the top-down bias on the host; then every updated tensor's per-coordinate step
+        // in one engine call; then the RMS rescale, θ update and tensor RNN, tensor by tensor.
+        var sums = new double[k][];
+        var jobs = new List<ForwardJob>(k);
         for (int t = 0; t < k; t++)
         {
             int n = st.Lengths[t];
-            if (n == 0 || !Usable(g[t])) continue;
+            if (n == 0 || !Usable(g[t]))
+            {
+                st.CopyTensorTo(t, next);
+                continue;
+            }
             rec.Updated[t] = true;
             rec.UpdatedCount++;
             var e0 = Affine(st.Sk[t], w.PtW, w.PtB, G0);
             for (int j = 0; j < G0; j++) e0[j] += rec.Epg[j];
             rec.E0[t] = e0;
-            var d = rec.D[t] = new double[n];
-            var a = rec.A[t] = new double[n];
-            var next = new double[st.Coords[t].Length];
-            fixed (double* pw = rec.Pack, e0p = e0, gp = g[t], inp = st.Coords[t], outp = next, dp = d, ap = a, sp = sums)
-                LoptCpuNative.Check(LoptHrnnGradNative.lopt_hrnn_grad_forward_f64(pw, e0p, rec.Mu, rec.Lambda, gp, inp, outp, dp, ap, sp, n),
-                    "lopt_hrnn_grad_forward_f64");
-            next.CopyTo(st.Coords[t], 0);
+            rec.D[t] = new double[n];
+            rec.A[t] = new double[n];
+            sums[t] = new double[LoptHrnnGradNative.Sums];
+            jobs.Add(new ForwardJob(e0, g[t] as double[] ?? g[t].ToArray(), st.Coords[t], next.Coords[t], rec.D[t], rec.A[t], sums[t]));
+        }
+        engine.ForwardAll(cw, rec.Mu, rec.Lambda, jobs);
+        var sMean = new double[h1];
+        for (int t = 0; t < k; t++)
+        {
+            if (!rec.Updated[t]) continue;
+            int n = st.Lengths[t];
+            var (d, a) = (rec.D[t], rec.A[t]);
             var mean = rec.In[t] = new double[I1];
-            for (int j = 0; j < I1; j++) mean[j] = sums[1 + j] / n;
-            double c = rec.Ck[t] = 1.0 / Math.Sqrt(sums[0] / n + 1e-16);
-            if (theta != null)
-                for (int i = 0; i < n; i++) theta[t][i] -= Math.Exp(a[i] + w.O[0]) * c * d[i];
-            var sNew = new double[h1];
-            BiasGru.Forward(mean, st.Sk[t], w.TWx, w.TWh, w.TB, rec.Etg, sNew);
-            sNew.CopyTo(st.Sk[t], 0);
-            for (int j = 0; j < h1; j++) sMean[j] += sNew[j];
+            for (int j = 0; j < I1; j++) mean[j] = sums[t][1 + j] / n;
+            double c = rec.Ck[t] = 1.0 / Math.Sqrt(sums[t][0] / n + 1e-16);
+            for (int i = 0; i < n; i++) theta[t][i] -= Math.Exp(a[i] + w.O[0]) * c * d[i];
+            BiasGru.Forward(mean, st.Sk[t], w.TWx, w.TWh, w.TB, rec.Etg, next.Sk[t]);
+            for (int j = 0; j < h1; j++) sMean[j] += next.Sk[t][j];
         }
         if (rec.UpdatedCount > 0)
         {
             for (int j = 0; j < h1; j++) sMean[j] /= rec.UpdatedCount;
             rec.Gin = sMean;
-            var gNew = new double[h2];
-            BiasGru.Forward(sMean, st.G, w.GWx, w.GWh, w.GB, [], gNew);
-            gNew.CopyTo(st.G, 0);
+            BiasGru.Forward(sMean, st.G, w.GWx, w.GWh, w.GB, [], next.G);
         }
+        else st.G.CopyTo(next.G, 0);
         return rec;
     }
 
