@@ -24,8 +24,8 @@ public sealed class MetaTrainCommand : ICommandFactory
         var seed = new Option<ulong?>("--seed") { Description = "Seed of every random draw of the run (overrides the config's)." };
         var iterations = new Option<int?>("--iterations") { Description = "Meta-iterations (overrides the config's metaIterations)." };
         var backendOption = BackendOption.Create("cpu");
-        backendOption.Description = "Where batched unrolls run (config \"unroll\": \"batched\"): cpu (default), cuda or auto; per-slot unrolls always run on the CPU.";
-        var cmd = new Command("meta-train", "Meta-train the HRNN learned optimizer (ES/PES) with checkpoints and resume.");
+        backendOption.Description = "cpu (default), cuda or auto: where batched ES/PES unrolls run (config \"unroll\": \"batched\") and where TBPTT runs its per-coordinate forward and adjoint; per-slot ES/PES unrolls always run on the CPU.";
+        var cmd = new Command("meta-train", "Meta-train the HRNN learned optimizer (PES, ES or TBPTT) with checkpoints and resume.");
         foreach (var o in new Option[] { config, estimator, output, resume, seed, iterations, backendOption }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
@@ -60,10 +60,11 @@ public sealed class MetaTrainCommand : ICommandFactory
             // Per-slot: trajectories run in parallel in managed code, one OpenMP thread each. Batched:
             // the grouped step and the problem batches use the OpenMP threads (or the GPU).
             using var backend = new CpuBackend(threads: batched ? cfg.EffectiveThreads : 1);
-            using var unrollBackend = BackendOption.Open(parse, backendOption, quiet: !batched);
-            if (unrollBackend is not CpuBackend && !batched)
-                throw new CliError($"--backend {parse.GetValue(backendOption)}: meta-training runs on {unrollBackend.Kind} only with \"unroll\": \"batched\" in the config; per-slot unrolls run on the CPU.");
-            var trainer = new MetaTrainer(cfg, dir, backend, unrollBackend is CpuBackend ? backend : unrollBackend);
+            bool tbptt = cfg.Estimator == "tbptt";
+            using var unrollBackend = BackendOption.Open(parse, backendOption, quiet: !batched && !tbptt);
+            if (unrollBackend is not CpuBackend && !batched && !tbptt)
+                throw new CliError($"--backend {parse.GetValue(backendOption)}: ES/PES meta-training runs on {unrollBackend.Kind} only with \"unroll\": \"batched\" in the config; per-slot ES/PES unrolls run on the CPU (tbptt runs its per-coordinate work on the backend).");
+            using var trainer = new MetaTrainer(cfg, dir, backend, unrollBackend is CpuBackend ? backend : unrollBackend);
             Directory.CreateDirectory(dir);
             var json = cfg.ToJson();
             if (!parse.GetValue(resume)) CheckpointStore.AtomicWrite(configPath, System.Text.Encoding.UTF8.GetBytes(json + "\n"));
@@ -71,7 +72,7 @@ public sealed class MetaTrainCommand : ICommandFactory
             if (parse.GetValue(resume) && !trainer.Resume())
                 Console.WriteLine("no valid checkpoint found: starting from meta-iteration 0");
             Console.WriteLine($"meta-train: estimator {cfg.Estimator}, {cfg.Slots} problems per meta-iteration from {trainer.TrainingProblems} ensemble entries (<= {cfg.MaxParameters} parameters), " +
-                              $"{trainer.Vector.Length} meta-parameters, {cfg.EffectiveThreads} threads, {cfg.Unroll} unrolls{(batched ? $" on {unrollBackend.Kind}" : "")}, out {dir}");
+                              $"{trainer.Vector.Length} meta-parameters, {cfg.EffectiveThreads} threads, {cfg.Unroll} unrolls{(batched || (tbptt && unrollBackend is not CpuBackend) ? $" on {unrollBackend.Kind}" : "")}, out {dir}");
             if (trainer.LeftOutEntries.Count > 0)
                 Console.WriteLine($"batched unrolls: {trainer.LeftOutEntries.Count} entries without a batched problem on {unrollBackend.Kind} are left out: {string.Join(", ", trainer.LeftOutEntries)}");
             var lastPrint = DateTime.MinValue;

@@ -5,6 +5,7 @@ using LearnedOpt.Backends;
 using LearnedOpt.IO;
 using LearnedOpt.MetaTraining.Batched;
 using LearnedOpt.MetaTraining.Estimators;
+using LearnedOpt.MetaTraining.Gradients;
 using LearnedOpt.Optimizers.Hrnn;
 
 namespace LearnedOpt.MetaTraining;
@@ -18,13 +19,14 @@ namespace LearnedOpt.MetaTraining;
 /// so a resumed run continues bit-identically on CPU. Output directory:
 /// config.json, metrics.jsonl, checkpoints/, weights.safetensors (last φ), best.safetensors.
 /// </summary>
-public sealed class MetaTrainer
+public sealed class MetaTrainer : IDisposable
 {
     public const string ConfigFile = "config.json", MetricsFile = "metrics.jsonl", FinalWeightsFile = "weights.safetensors", BestWeightsFile = "best.safetensors";
 
     private readonly IBackend _backend;
     private readonly IUnrollEnvironment _env;
     private readonly IMetaGradientEstimator _estimator;
+    private readonly HrnnCoordinateEngine? _tbpttEngine;  // TBPTT's per-coordinate work on a device, owned here
     private readonly MetaOptimizer _metaOptimizer;
     private readonly ValidationSet _validation;
     private readonly CheckpointStore _checkpoints;
@@ -55,7 +57,9 @@ public sealed class MetaTrainer
         {
             "pes" => new PesEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
             "es" => new EsEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
-            "tbptt" => new TbpttEstimator((HrnnUnrollEnvironment)_env, Vector, config.EffectiveThreads),
+            // TBPTT unrolls per slot; on a CUDA unroll backend its per-coordinate forward and adjoint run there.
+            "tbptt" => new TbpttEstimator((HrnnUnrollEnvironment)_env, Vector, config.EffectiveThreads,
+                _tbpttEngine = unrollBackend is CudaBackend cuda ? new CudaCoordinateEngine(cuda) : null),
             _ => throw new ArgumentException($"Unknown estimator '{config.Estimator}'.", nameof(config)),
         };
         _metaOptimizer = MetaOptimizer.Create(config.MetaOptimizer, Vector.Length, config.MetaLearningRate);
@@ -277,4 +281,7 @@ public sealed class MetaTrainer
         }
         return list;
     }
+
+    /// <summary>Releases device memory the trainer owns (the CUDA TBPTT engine); call before disposing the backends.</summary>
+    public void Dispose() => _tbpttEngine?.Dispose();
 }

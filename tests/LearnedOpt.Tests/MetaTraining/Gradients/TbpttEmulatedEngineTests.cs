@@ -62,12 +62,12 @@ public class TbpttEmulatedEngineTests
     private static string Source()
     {
         var text = EmulatedDriverSource.Text;
-        const string known = "\"lopt_addsign_step\" };";
+        const string known = "static const char* known[] = { ";
         const string launch = "if (name == \"lopt_copy\") {";
         const string externC = "extern \"C\" {";
         Assert.Contains(known, text);
         Assert.Contains(launch, text);
-        text = text.Replace(known, "\"lopt_addsign_step\", " + string.Join(", ", KernelNames.Select(k => $"\"{k}\"")) + " };");
+        text = text.Replace(known, known + string.Join(", ", KernelNames.Select(k => $"\"{k}\"")) + ", ");
         text = text.Replace(launch, "{ CUresult hg_rc; if (hg_launch(name, gx, bx, args, &hg_rc)) return hg_rc; }\n" + launch);
         int at = text.IndexOf(externC, StringComparison.Ordinal);
         return text[..at] + Kernels + text[at..];
