@@ -36,6 +36,40 @@ public static class BatchedThroughput
         return OnDevice(cuda, batch.Count, batch.Dimension, gpu.Evaluate, iterations, 0);
     }
 
+    /// <summary>
+    /// Training steps (loss and gradient with the entry's minibatches, noise, masks and wrappers) of
+    /// <paramref name="instances"/> instances of any synthetic entry that has a batched problem
+    /// (<see cref="BatchedProblems"/>) on <paramref name="backend"/>, at the entries' initial points;
+    /// instance i is built from seed i. Each timed call is the next step, so stochastic parts vary.
+    /// </summary>
+    public static double TrainingSteps(IBackend backend, string entry, int instances, int iterations = 5)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentOutOfRangeException.ThrowIfLessThan(instances, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
+        var e = SyntheticCatalog.All.FirstOrDefault(x => x.Name == entry)
+            ?? throw new ArgumentException($"'{entry}' is not a synthetic entry (see lopt tasks).", nameof(entry));
+        var tasks = Enumerable.Range(0, instances).Select(i => e.Build((ulong)i)).ToList();
+        var seeds = Enumerable.Range(0, instances).Select(i => (ulong)i).ToList();
+        using var problem = BatchedProblems.TryCreate(backend, tasks, seeds)
+            ?? throw new NotSupportedException($"'{entry}' has no batched problem on {backend.Kind}.");
+        int dim = problem.Dimension;
+        var theta = new float[(long)instances * dim];
+        var x = new double[dim];
+        for (int i = 0; i < instances; i++)
+        {
+            tasks[i].SampleInitial(new Rng((ulong)i).Fork("throughput"), x);
+            for (int j = 0; j < dim; j++) theta[(long)i * dim + j] = (float)x[j];
+        }
+        using var t = backend.Allocate(theta.Length);
+        using var l = backend.Allocate(instances);
+        using var g = backend.Allocate(theta.Length);
+        backend.CopyFromHost(theta, t.View);
+        long step = 0;
+        double ms = backend.TimeMilliseconds(() => problem.TrainingStep(t.View, step++, l.View, g.View), iterations);
+        return (double)instances * dim / (ms / 1000);
+    }
+
     /// <summary>Throughput of any batch at seeded N(0,1) points on <paramref name="backend"/>.</summary>
     public static double Measure(IBackend backend, ProblemBatch batch, int iterations = 10, ulong seed = 0)
     {
