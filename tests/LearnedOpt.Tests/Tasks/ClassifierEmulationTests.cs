@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text.RegularExpressions;
 using LearnedOpt.Cuda;
 using LearnedOpt.Tests.Cuda;
 using LearnedOpt.Tests.Cuda.Emulation;
@@ -20,74 +18,26 @@ public class ClassifierEmulationTests
     [Fact]
     public void ClassifierGpuTierPassesOnTheEmulatedDriver()
     {
-        Assert.SkipWhen(CudaTestEnvironment.IsEmulated, "already inside the emulated run");
-        Assert.SkipWhen(CudaTestEnvironment.HasDevice, "a real GPU runs the GPU tier directly");
-        CudaTestEnvironment.RequireNvrtc();
-        var compiler = new[] { "/usr/bin/c++", "/usr/bin/g++", "/usr/local/bin/g++" }.FirstOrDefault(File.Exists);
-        Assert.SkipWhen(compiler == null, "no C++ compiler to build the emulated driver");
-
+        var compiler = EmulatedGpuTier.RequireHost();
         using var dir = CudaTestEnvironment.TempCache();
-        var library = Build(compiler!, dir.Path);
-
-        var exe = Path.Combine(AppContext.BaseDirectory, "LearnedOpt.Tests");
-        var start = File.Exists(exe)
-            ? new ProcessStartInfo(exe)
-            : new ProcessStartInfo("dotnet") { ArgumentList = { "exec", Path.Combine(AppContext.BaseDirectory, "LearnedOpt.Tests.dll") } };
-        foreach (var a in new[] { "-nocolor", "-class", typeof(CudaClassifierParityTests).FullName! }) start.ArgumentList.Add(a);
-        start.Environment["LOPT_CUDA_PATH"] = library;
-        start.Environment["LOPT_CUBLAS_PATH"] = library;
-        start.Environment[CudaTestEnvironment.EmulatedVariable] = "1";
-        start.Environment["LOPT_KERNEL_CACHE"] = Path.Combine(dir.Path, "kernels");
-        var (code, output) = Run(start, TimeSpan.FromMinutes(8));
-
-        Assert.True(code == 0, $"the classifier GPU tier failed on the emulated driver (exit {code}):\n{output}");
-        var summary = Regex.Match(output, @"Total: (\d+), Errors: (\d+), Failed: (\d+), Skipped: (\d+)");
-        Assert.True(summary.Success, $"no xunit summary in the output:\n{output}");
-        int Group(int i) => int.Parse(summary.Groups[i].Value);
-        int succeeded = Group(1) - Group(2) - Group(3) - Group(4);
+        var library = EmulatedGpuTier.Build(compiler, dir.Path, Source(), ("classifier.cu", KernelSources.Source("classifier.cu")));
+        int succeeded = EmulatedGpuTier.RunClasses(library, dir.Path, [typeof(CudaClassifierParityTests).FullName!], TimeSpan.FromMinutes(8), asCublas: true);
         int expected = CudaClassifierParityTests.Entries().Count + 4;
-        Assert.True(succeeded >= expected, $"only {succeeded} classifier GPU-tier tests ran on the emulated driver, expected {expected}:\n{output}");
-    }
-
-    private static string Build(string compiler, string dir)
-    {
-        var include = Path.Combine(dir, "include");
-        foreach (var h in KernelSources.Headers.Where(h => h.IncludeName.StartsWith("lopt/", StringComparison.Ordinal)))
-        {
-            var path = Path.Combine(include, h.IncludeName);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, h.Text);
-        }
-        File.WriteAllText(Path.Combine(dir, "classifier.cu"), KernelSources.Source("classifier.cu"));
-        var source = Path.Combine(dir, "emulated_cuda_classifier.cpp");
-        File.WriteAllText(source, Source());
-        var library = Path.Combine(dir, "libcuda_emulated.so");
-        var build = new ProcessStartInfo(compiler)
-        {
-            ArgumentList = { "-std=c++17", "-O2", "-fno-math-errno", "-ffp-contract=off", "-shared", "-fPIC", "-I", include, "-I", dir, "-o", library, source },
-        };
-        var (code, output) = Run(build, TimeSpan.FromMinutes(3));
-        Assert.True(code == 0, $"building the emulated driver failed:\n{output}");
-        return library;
+        Assert.True(succeeded >= expected, $"only {succeeded} classifier GPU-tier tests ran on the emulated driver, expected {expected}");
     }
 
     /// <summary>The shared emulated driver with the classifier kernels and cuBLAS spliced in at three anchors.</summary>
     private static string Source()
     {
         var text = EmulatedDriverSource.Text;
-        text = Splice(text, "extern \"C\" {", Kernels + "\n");
-        text = Splice(text, "static const char* known[] = {",
-            "if (strncmp(name, \"lopt_clf_\", 9) == 0) { *f = new Function{name}; return OK; }\n            ");
-        text = Splice(text, "int kind = kind_of(name);", "if (name.rfind(\"lopt_clf_\", 0) == 0) return clf_launch(name, args);\n            ");
+        text = EmulatedGpuTier.Splice(text, "extern \"C\" {", Kernels + "\n", nameof(ClassifierEmulationTests));
+        text = EmulatedGpuTier.Splice(text, "static const char* known[] = {",
+            "if (strncmp(name, \"lopt_clf_\", 9) == 0) { *f = new Function{name}; return OK; }\n            ", nameof(ClassifierEmulationTests));
+        text = EmulatedGpuTier.Splice(text, "int kind = kind_of(name);",
+            "if (name.rfind(\"lopt_clf_\", 0) == 0) return clf_launch(name, args);\n            ", nameof(ClassifierEmulationTests));
         return text + Blas;
     }
 
-    private static string Splice(string text, string anchor, string before)
-    {
-        int at = text.IndexOf(anchor, StringComparison.Ordinal);
-        Assert.True(at >= 0, $"EmulatedDriverSource changed: anchor '{anchor}' not found; update ClassifierEmulationTests.");
-        return text.Insert(at, before);
-    }
 
     // classifier.cu as host code, and the launcher that checks each kernel's extents before running it.
     private const string Kernels = """
@@ -221,18 +171,4 @@ public class ClassifierEmulationTests
         }
         """;
 
-    private static (int Code, string Output) Run(ProcessStartInfo start, TimeSpan timeout)
-    {
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeout))
-        {
-            p.Kill(entireProcessTree: true);
-            return (-1, $"timed out after {timeout}\n{stdout.Result}{stderr.Result}");
-        }
-        return (p.ExitCode, stdout.Result + stderr.Result);
-    }
 }
