@@ -131,9 +131,9 @@ public class TbpttCudaEngineTests(CudaBackendFixture fixture) : IClassFixture<Cu
         var (c2, c3, c4) = (Cost(2), Cost(3), Cost(4));
         Assert.Equal(c3.BytesToDevice - c2.BytesToDevice, c4.BytesToDevice - c3.BytesToDevice);
         // Per step (one tensor, no checkpoints): the forward and its replay each upload the job table for Σℓ
-        // (11 doubles) and [table | e0 | g] and download Σℓ and [d | a | sums]; the adjoint uploads
+        // (14 doubles) and [table | e0 | g] and download Σℓ and [d | a | sums]; the adjoint uploads
         // [table | e0 | x̄ | h̄ | g | d̄ | ā] and downloads [ḡ | sums], and the ℓ adjoint uploads a table.
-        const long table = 11, g0 = 30, head = 52;
+        const long table = 14, g0 = 30, head = 52;
         Assert.Equal(8 * (2 * (table + table + g0 + n) + table + head + 3 * n + table), c4.BytesToDevice - c3.BytesToDevice);
         Assert.Equal(8 * (2 * (1 + 2 * n + HrnnCoordinateEngine.Sums) + n + HrnnCoordinateEngine.Accumulators), c4.BytesToHost - c3.BytesToHost);
         Assert.Equal(2 * (2 + 2) + 2 + 1, c4.Launches - c3.Launches);
@@ -171,13 +171,13 @@ public class TbpttCudaEngineTests(CudaBackendFixture fixture) : IClassFixture<Cu
                 tensors.AddRange([inp, outp, bar]);
                 engine.Upload(x.State, inp);
                 engine.Upload(x.NBar, bar);
-                fwd.Add(new ForwardJob(x.E0, x.G, inp, outp, new double[x.N], new double[x.N], new double[HrnnCoordinateEngine.Sums]));
-                bwd.Add(new BackwardJob(x.E0, x.G, inp, bar, x.XAdd, x.HAdd, x.DBar, x.ABar, new double[x.N], new double[HrnnCoordinateEngine.Accumulators]));
+                fwd.Add(new ForwardJob(x.E0, x.G, inp, outp, new double[x.N], new double[x.N], new double[HrnnCoordinateEngine.Sums], mu, lambda));
+                bwd.Add(new BackwardJob(x.E0, x.G, inp, bar, x.XAdd, x.HAdd, x.DBar, x.ABar, new double[x.N], new double[HrnnCoordinateEngine.Accumulators], mu, lambda));
             }
             if (batched)
             {
-                engine.ForwardAll(weights, mu, lambda, fwd);
-                engine.BackwardAll(weights, mu, lambda, bwd);
+                engine.ForwardAll(weights, fwd);
+                engine.BackwardAll(weights, bwd);
                 engine.AddToEll(bwd.Select(j => j.Adjoint).ToArray(), 0.5);
             }
             else
