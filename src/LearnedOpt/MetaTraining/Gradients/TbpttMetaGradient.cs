@@ -169,14 +169,19 @@ public static class TbpttMetaGradient
             var device = Engine.Device;
             Forward(keep: true);
             foreach (var u in Unrolls) u.StartBackward();
+            // Every problem's last segment is replayed up front, in one lock-step (with one tape,
+            // the usual case, that is every replay): problems of different T share those calls.
+            using (PhaseTimer.Time(UnrollPhase.OptimizerStep, device))
+                Replay(Unrolls, u => u.Steps - 1);
             for (int t = Unrolls.Max(u => u.Steps) - 1; t >= 0; t--)
             {
                 var us = At(t);
-                // A problem at the last step of one of its segments rebuilds that segment's tape.
-                var replay = us.Where(u => t == u.Steps - 1 || (t + 1) % u.K == 0).ToArray();
+                // A problem at the last step of an earlier segment rebuilds that segment's tape
+                // (the previous segment's tape is no longer needed: its first step was walked at t + 1).
+                var replay = us.Where(u => t != u.Steps - 1 && (t + 1) % u.K == 0).ToArray();
                 if (replay.Length > 0)
                     using (PhaseTimer.Time(UnrollPhase.OptimizerStep, device))
-                        Replay(replay, t);
+                        Replay(replay, _ => t);
                 // The objective's term for θ_{t+1} (θ₀ does not depend on the weights).
                 using (PhaseTimer.Time(UnrollPhase.Task))
                     Each(us, u => u.Problem.Task.Loss(u.Thetas[t + 1 - u.C0], u.FGrad));
@@ -207,16 +212,17 @@ public static class TbpttMetaGradient
             return Unrolls.Select(u => u.Finish()).ToArray();
         }
 
-        // Rebuilds, for each unroll, the tape of its segment [c0, t] from the segment's checkpoint with
-        // the recorded gradients: the checkpoint, then the states entering steps c0+1 … t in reused
-        // slots (the last step's output goes to slot 0), and θ before each step. Lock-step over j.
-        private void Replay(Unroll[] us, int t)
+        // Rebuilds, for each unroll, the tape of its segment [c0, last] (last: the segment's last step)
+        // from the segment's checkpoint with the recorded gradients: the checkpoint, then the states
+        // entering steps c0+1 … last in reused slots (the last step's output goes to slot 0), and θ
+        // before each step. Lock-step over the step j within the segments.
+        private void Replay(Unroll[] us, Func<Unroll, int> last)
         {
             var th = new double[us.Length][][];
             for (int r = 0; r < us.Length; r++)
             {
                 var u = us[r];
-                int seg = t / u.K, c0 = seg * u.K, len = t + 1 - c0;
+                int t = last(u), seg = t / u.K, c0 = seg * u.K, len = t + 1 - c0;
                 u.C0 = c0;
                 u.States = new EngineUnrollState[len];
                 u.Records = new HrnnUnrollStep.Record[len];
