@@ -141,6 +141,45 @@ public class TbpttCudaEngineTests(CudaBackendFixture fixture) : IClassFixture<Cu
     }
 
     [Fact]
+    public void BatchOnTheCudaEngineMatchesTheCpuEngine()
+    {
+        using var engine = new CudaCoordinateEngine(fixture.Backend);
+        var (w, problems, options) = BatchCases.Make();
+        var cpu = TbpttMetaGradient.ComputeBatch(w, problems, options, engine: HrnnCoordinateEngine.Cpu);
+        var gpu = TbpttMetaGradient.ComputeBatch(w, problems, options, engine: engine);
+        var again = TbpttMetaGradient.ComputeBatch(w, problems, options, engine: engine);
+        for (int p = 0; p < problems.Length; p++)
+        {
+            AssertClose(cpu[p], gpu[p], $"batch problem {p}");
+            // Fixed-order reductions: the same batch repeats bit for bit.
+            Assert.Equal(gpu[p].MetaLoss, again[p].MetaLoss);
+            foreach (var (tensor, _) in w.Layout) Assert.Equal(gpu[p].Gradient[tensor], again[p].Gradient[tensor]);
+        }
+    }
+
+    [Fact]
+    public void ABatchCostsTheKernelLaunchesOfOneProblem()
+    {
+        using var engine = new CudaCoordinateEngine(fixture.Backend);
+        var (w, all, _) = BatchCases.Make();
+        // Same T, one tape, no skipped tensors: the per-step launches (Σℓ, forward, adjoint, ℓ adjoint,
+        // and their row sums) are shared by the batch; each extra problem only adds the device copies
+        // of its first checkpoint (one per tensor).
+        TbpttProblem[] problems = [all[0], all[2], all[3], all[4]];
+        var options = new TbpttOptions(4);
+        long Launches(TbpttProblem[] batch)
+        {
+            long before = engine.Transfers.Launches;
+            TbpttMetaGradient.ComputeBatch(w, batch, Enumerable.Repeat(options, batch.Length).ToArray(), engine: engine);
+            return engine.Transfers.Launches - before;
+        }
+        long one = Launches(problems[..1]), many = Launches(problems);
+        Assert.Equal(one + problems[1..].Sum(p => p.Theta0.Length), many);
+        // Per step: forward and replay (Σℓ, its row sums, forward, its row sums) and adjoint (adjoint, row sums, ℓ adjoint).
+        Assert.Equal(4 * (2 * 4 + 3) + problems[0].Theta0.Length, one);
+    }
+
+    [Fact]
     public void BatchedAndSingleTensorCallsMatchTheCpuEngine()
     {
         using var engine = new CudaCoordinateEngine(fixture.Backend);

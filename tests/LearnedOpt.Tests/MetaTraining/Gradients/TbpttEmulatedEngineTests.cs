@@ -54,7 +54,7 @@ public class TbpttEmulatedEngineTests
         Assert.True(summary.Success, $"no xunit summary in the output:\n{output}");
         int Group(int i) => int.Parse(summary.Groups[i].Value);
         int succeeded = Group(1) - Group(2) - Group(3) - Group(4);
-        int expected = EngineParityCases.All().Count + 6 + 2 + 2;  // engine parity, engine extras, kernel parity, CLI
+        int expected = EngineParityCases.All().Count + 8 + 2 + 2;  // engine parity, engine extras (batch ones included), kernel parity, CLI
         Assert.True(succeeded >= expected, $"only {succeeded} GPU-tier tests ran on the emulated driver, expected at least {expected}:\n{output}");
     }
 
