@@ -64,7 +64,7 @@ public abstract class HrnnCoordinateEngine : IDisposable
     /// <summary>
     /// Every job's forward, with the results of one <see cref="Forward"/> per job (the jobs share the
     /// weights; μ and λ are each job's, so the tensors of several problems may share a call). An
-    /// engine may run them in one launch.
+    /// engine may run them in one launch or concurrently, so jobs must not share outputs.
     /// </summary>
     public virtual void ForwardAll(CoordinateWeights w, IReadOnlyList<ForwardJob> jobs)
     {
@@ -72,7 +72,10 @@ public abstract class HrnnCoordinateEngine : IDisposable
         foreach (var j in jobs) Forward(w, j.E0, j.Mu, j.Lambda, j.G, j.Input, j.Output, j.D, j.A, j.Sums);
     }
 
-    /// <summary>Every job's adjoint, with the results of one <see cref="Backward"/> per job. An engine may run them in one launch.</summary>
+    /// <summary>
+    /// Every job's adjoint, with the results of one <see cref="Backward"/> per job. An engine may run
+    /// them in one launch or concurrently, so jobs must not share outputs (adjoint, ḡ, accumulators).
+    /// </summary>
     public virtual void BackwardAll(CoordinateWeights w, IReadOnlyList<BackwardJob> jobs)
     {
         ArgumentNullException.ThrowIfNull(jobs);
