@@ -108,7 +108,18 @@ public static class TbpttMetaGradient
             CoordinateWeights? weights = null;
             try
             {
-                for (int p = 0; p < problems.Count; p++) unrolls.Add(Unroll.Start(w, problems[p], options[p], engine, p));
+                for (int p = 0; p < problems.Count; p++)
+                {
+                    try
+                    {
+                        unrolls.Add(Unroll.Start(w, problems[p], options[p], engine, p));
+                    }
+                    catch (ArgumentException e) when (problems.Count > 1)
+                    {
+                        // Say which problem of the batch is wrong.
+                        throw new ArgumentException($"Problem {p} of the batch: {e.Message}", e.ParamName, e);
+                    }
+                }
                 weights = engine.Place(w.CoordinatePack());
                 return new Batch
                 {

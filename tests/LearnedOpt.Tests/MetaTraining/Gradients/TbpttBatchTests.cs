@@ -69,8 +69,10 @@ public class TbpttBatchTests
         Assert.Equal("maxParallelism", r.ParamName);
         var bad = options.ToArray();
         bad[3] = new TbpttOptions(0);
-        r = Assert.Throws<ArgumentOutOfRangeException>(() => TbpttMetaGradient.ComputeBatch(w, problems, bad));
-        Assert.Equal("options", r.ParamName);
+        e = Assert.Throws<ArgumentException>(() => TbpttMetaGradient.ComputeBatch(w, problems, bad));
+        Assert.Equal("options", e.ParamName);
+        Assert.Contains("Problem 3 of the batch", e.Message);
+        Assert.Contains("Steps must be >= 1", e.Message);
         Assert.Empty(TbpttMetaGradient.ComputeBatch(w, [], Array.Empty<TbpttOptions>()));
     }
 
