@@ -1,6 +1,7 @@
 // Truncated-BPTT pieces of the HRNN step on the GPU: the per-coordinate forward (with the
 // per-tensor sums) and its adjoint (with the weight-gradient accumulators), float32 and float64,
-// one tensor per launch or (float64) every tensor of a step per launch through a job table; plus
+// one tensor per launch or (float64) every tensor of every problem of a batch's step per launch
+// through a job table that carries each problem's mu, lambda and ell adjoint; plus
 // the helpers the float64 unroll needs (sum of the log-LRs, adding the mu adjoint to every log-LR
 // adjoint, adding block rows). The math is lopt_hrnn_grad.h's, as on the CPU (hrnn_grad_cpu.cpp).
 //
@@ -13,11 +14,13 @@
 #define LOPT_HG_BLOCK 128
 #define LOPT_HG_WARPS (LOPT_HG_BLOCK / 32)
 
-// One tensor of a batched (table) launch, float64: every tensor of a problem in one launch per
-// phase. Tensor j owns the blocks [first_block, first_block + blocks) and their partial rows.
-// Forward: io = the new state (out), d, a written. Adjoint: io = the state adjoint (read, then
-// overwritten), d = d-bar, a = a-bar (read), gbar written. Σℓ / adding to ℓ: in, resp. io.
-// 88 bytes, 8-byte aligned (the host writes the same layout: CudaCoordinateEngine.Job).
+// One tensor of a batched (table) launch, float64: every tensor of every problem of a batch in one
+// launch per phase. Tensor j owns the blocks [first_block, first_block + blocks) and their partial
+// rows. Forward: io = the new state (out), d, a written. Adjoint: io = the state adjoint (read, then
+// overwritten), d = d-bar, a = a-bar (read), gbar written. Σℓ / adding to ℓ: in, resp. io. The
+// per-problem scalars ride in the job: mu and lambda (forward, adjoint) and ell, the value added
+// to every ℓ adjoint (the problem's mu adjoint / count).
+// 112 bytes, 8-byte aligned (the host writes the same layout: CudaCoordinateEngine.Job).
 struct lopt_hg_job {
     const double* e0;
     const double* g;
@@ -31,13 +34,22 @@ struct lopt_hg_job {
     long long n;
     int first_block;
     int blocks;
+    double mu;
+    double lambda;
+    double ell;
 };
 
-// The job that block blockIdx.x belongs to (jobs sorted by first_block; a handful per launch).
+// The job that block blockIdx.x belongs to: the last one whose first_block <= blockIdx.x (jobs
+// sorted by first_block, the first at 0). Binary search: a batch of problems has many tensors.
 __device__ __forceinline__ const lopt_hg_job& hg_job(const lopt_hg_job* jobs, int count) {
-    int j = 0;
-    while (j + 1 < count && jobs[j + 1].first_block <= (int)blockIdx.x) ++j;
-    return jobs[j];
+    const int b = (int)blockIdx.x;
+    int lo = 0, hi = count - 1;
+    while (lo < hi) {
+        const int mid = (lo + hi + 1) >> 1;
+        if (jobs[mid].first_block <= b) lo = mid;
+        else hi = mid - 1;
+    }
+    return jobs[lo];
 }
 
 __device__ __forceinline__ double hg_warp_sum(double v) {
@@ -166,17 +178,17 @@ extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_sum_rows_f64
 }
 
 // Table launches (float64): gridDim.x = the sum of the jobs' blocks; partial: one row per block.
-extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_forward_table_f64(const double* w, double mu, double lambda,
-    const lopt_hg_job* jobs, int count, double* partial) {
+extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_forward_table_f64(const double* w, const lopt_hg_job* jobs, int count,
+                                                                                 double* partial) {
     const lopt_hg_job& job = hg_job(jobs, count);
-    hg_forward<double>(w, job.e0, mu, lambda, job.g, job.in, job.io, job.d, job.a, partial + (long long)blockIdx.x * LOPT_HG_SUMS,
+    hg_forward<double>(w, job.e0, job.mu, job.lambda, job.g, job.in, job.io, job.d, job.a, partial + (long long)blockIdx.x * LOPT_HG_SUMS,
                        job.n, (long long)blockIdx.x - job.first_block, job.blocks);
 }
 
-extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_backward_table_f64(const double* w, double mu, double lambda,
-    const lopt_hg_job* jobs, int count, double* partial) {
+extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_backward_table_f64(const double* w, const lopt_hg_job* jobs, int count,
+                                                                                  double* partial) {
     const lopt_hg_job& job = hg_job(jobs, count);
-    hg_backward<double>(w, job.e0, mu, lambda, job.g, job.in, job.io, job.xbar_add, job.hbar_add, job.d, job.a, job.io, job.gbar,
+    hg_backward<double>(w, job.e0, job.mu, job.lambda, job.g, job.in, job.io, job.xbar_add, job.hbar_add, job.d, job.a, job.io, job.gbar,
                         partial + (long long)blockIdx.x * LOPT_HG_ACC, job.n, (long long)blockIdx.x - job.first_block, job.blocks);
 }
 
@@ -191,9 +203,10 @@ extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_ell_sum_tabl
     hg_block_row<1>(acc, rows, partial + blockIdx.x);
 }
 
-// io[i].ell += v for every coordinate of every job.
-extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_add_ell_table_f64(const lopt_hg_job* jobs, int count, double v) {
+// io[i].ell += job.ell for every coordinate of every job.
+extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_add_ell_table_f64(const lopt_hg_job* jobs, int count) {
     const lopt_hg_job& job = hg_job(jobs, count);
+    const double v = job.ell;
     long long stride = (long long)job.blocks * blockDim.x;
     for (long long i = ((long long)blockIdx.x - job.first_block) * blockDim.x + threadIdx.x; i < job.n; i += stride)
         job.io[i * LOPT_HG_STATE + LOPT_HG_OFF_ELL] += v;

@@ -7,8 +7,9 @@ namespace LearnedOpt.MetaTraining.Estimators;
 /// unroll (<see cref="TbpttMetaGradient"/>): each slot's truncation is differentiated from its
 /// carried θ and optimizer state (constants: no gradient through the incoming state), second-order
 /// terms included; ĝ is the mean over slots. States are carried in float64 between truncations and
-/// reset with the episode (then the h0 tensors receive gradient too). The per-coordinate work runs
-/// on the given <see cref="HrnnCoordinateEngine"/> (default the CPU library; a
+/// reset with the episode (then the h0 tensors receive gradient too). All slots of a call form one
+/// lock-step batch (<see cref="TbpttMetaGradient.ComputeBatch(HrnnParameters, IReadOnlyList{TbpttProblem}, IReadOnlyList{TbpttOptions}, int, HrnnCoordinateEngine?)"/>;
+/// the tasks run on up to <c>threads</c> threads). The per-coordinate work runs on the given <see cref="HrnnCoordinateEngine"/> (default the CPU library; a
 /// <see cref="CudaCoordinateEngine"/> puts states and tapes on a GPU, the caller owns and disposes it).
 /// </summary>
 public sealed class TbpttEstimator : IMetaGradientEstimator
@@ -48,15 +49,18 @@ public sealed class TbpttEstimator : IMetaGradientEstimator
             _state[i] = null;
         }
         var w = HrnnParameters.FromWeights(_vector.ToWeights(phi));
-        var results = new TbpttResult[n];
-        Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
+        // The same minibatch/noise stream as the ES/PES unrolls (step t uses Rng(dataSeed).Stream(t)),
+        // with the Jacobian of that training gradient for the second-order terms.
+        var problems = new TbpttProblem[n];
+        var options = new TbpttOptions[n];
+        for (int i = 0; i < n; i++)
         {
             var (task, f0, dataSeed) = _env.Episode(i);
-            // The same minibatch/noise stream as the ES/PES unrolls (step t uses Rng(dataSeed).Stream(t)),
-            // with the Jacobian of that training gradient for the second-order terms.
-            var problem = TrainingOracle.Problem(task, task.Split(_theta[i]), f0, dataSeed, plan[i].StartStep, _state[i]);
-            results[i] = TbpttMetaGradient.Compute(w, problem, new TbpttOptions(plan[i].Steps), _engine);
-        });
+            problems[i] = TrainingOracle.Problem(task, task.Split(_theta[i]!), f0, dataSeed, plan[i].StartStep, _state[i]);
+            options[i] = new TbpttOptions(plan[i].Steps);
+        }
+        // Every slot in one lock-step batch: one engine call per phase per inner step for all of them.
+        var results = TbpttMetaGradient.ComputeBatch(w, problems, options, _threads, _engine);
         var g = new double[phi.Length];
         double loss = 0;
         long steps = 0;

@@ -5,7 +5,8 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// <summary>
 /// The per-coordinate work on the CPU: host arrays and the float64 launchers of the CPU library
 /// (hrnn_grad_cpu.cpp), called exactly as the unroll did before the engine seam (same order of
-/// summation for μ), so results are unchanged bit for bit.
+/// summation for μ), so results are unchanged bit for bit. The tensors of a batched call run in
+/// parallel (independent jobs, same bits).
 /// </summary>
 internal sealed unsafe class CpuCoordinateEngine : HrnnCoordinateEngine
 {
@@ -87,6 +88,31 @@ internal sealed unsafe class CpuCoordinateEngine : HrnnCoordinateEngine
         fixed (double* pw = pack, e0p = e0, gp = g, ip = inp.Data, nb = bar.Data, xa = xAdd, ha = hAdd, db = dBar, ab = aBar, gb = gBar, ac = acc)
             LoptCpuNative.Check(LoptHrnnGradNative.lopt_hrnn_grad_backward_f64(pw, e0p, mu, lambda, gp, ip, nb, xa, ha, db, ab, nb, gb, ac, inp.Length),
                 "lopt_hrnn_grad_backward_f64");
+    }
+
+    // A batch's tensors are independent (each job writes only its own outputs), so they run on
+    // pool threads, as the problems of a batch did before the lock-step walk; each job's result is
+    // the same bits as alone (the launchers' sums do not depend on the thread).
+    public override void ForwardAll(CoordinateWeights w, IReadOnlyList<ForwardJob> jobs)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (jobs.Count < 2) base.ForwardAll(w, jobs);
+        else Parallel.For(0, jobs.Count, i =>
+        {
+            var j = jobs[i];
+            Forward(w, j.E0, j.Mu, j.Lambda, j.G, j.Input, j.Output, j.D, j.A, j.Sums);
+        });
+    }
+
+    public override void BackwardAll(CoordinateWeights w, IReadOnlyList<BackwardJob> jobs)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (jobs.Count < 2) base.BackwardAll(w, jobs);
+        else Parallel.For(0, jobs.Count, i =>
+        {
+            var j = jobs[i];
+            Backward(w, j.E0, j.Mu, j.Lambda, j.G, j.Input, j.Adjoint, j.XAdd, j.HAdd, j.DBar, j.ABar, j.GBar, j.Acc);
+        });
     }
 
     private sealed class HostTensor(CpuCoordinateEngine owner, int length) : CoordinateTensor(owner, length)

@@ -7,8 +7,9 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// <summary>
 /// The per-coordinate work on a GPU in float64: states, tapes, checkpoints and state adjoints in
 /// device memory (arena buffers of a <see cref="CudaBackend"/>, borrowed, not disposed), the
-/// kernels of hrnn_grad.cu. Every tensor of a step goes in one launch per phase (a table of jobs,
-/// each owning a range of blocks); the single-tensor entry points launch one tensor. Per call the
+/// kernels of hrnn_grad.cu. Every tensor of every problem of a step goes in one launch per phase (a
+/// table of jobs, each owning a range of blocks and carrying its problem's μ, λ and ℓ adjoint); the
+/// single-tensor entry points launch one tensor. Per call the
 /// small host arrays cross in one upload (the table, e0, the means' adjoints, g, d̄, ā) and one
 /// download (d, a or ḡ, and the sums, which a kernel adds from each tensor's block rows in block
 /// order). All reductions have a fixed order, so results repeat bit for bit on one device; they
@@ -103,26 +104,43 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
     public override double EllSum(IReadOnlyList<CoordinateTensor> tensors)
     {
         ArgumentNullException.ThrowIfNull(tensors);
-        var own = tensors.Select(t => Own<DeviceTensor>(t, -1, nameof(tensors))).Where(t => t.Length > 0).ToArray();
-        if (own.Length == 0) return 0;
-        var plan = Plan(own.Select(t => (long)t.Length).ToArray());
+        return EllSums([tensors])[0];
+    }
+
+    // Every non-empty tensor of every group in one launch; each tensor's sum comes back and the host
+    // adds a group's tensors in order (so a group's sum does not depend on the other groups).
+    public override double[] EllSums(IReadOnlyList<IReadOnlyList<CoordinateTensor>> groups)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        var own = new List<(int Group, DeviceTensor Tensor)>();
+        for (int q = 0; q < groups.Count; q++)
+        {
+            ArgumentNullException.ThrowIfNull(groups[q], nameof(groups));
+            foreach (var t in groups[q])
+            {
+                var d = Own<DeviceTensor>(t, -1, nameof(groups));
+                if (d.Length > 0) own.Add((q, d));
+            }
+        }
+        var sums = new double[groups.Count];
+        if (own.Count == 0) return sums;
+        var plan = Plan(own.Select(t => (long)t.Tensor.Length).ToArray());
         var host = new double[plan.Words];
-        var perTensor = new double[own.Length];
+        var perTensor = new double[own.Count];
         lock (_sync)
         {
-            ulong up = Scratch(ref _up, host.Length), down = Scratch(ref _down, own.Length), rows = Scratch(ref _rows, plan.Blocks);
-            for (int j = 0; j < own.Length; j++) plan.Jobs[j].In = own[j].Pointer;
+            ulong up = Scratch(ref _up, host.Length), down = Scratch(ref _down, own.Count), rows = Scratch(ref _rows, plan.Blocks);
+            for (int j = 0; j < own.Count; j++) plan.Jobs[j].In = own[j].Tensor.Pointer;
             plan.Write(host);
             Up(host, up);
-            int count = own.Length;
+            int count = own.Count;
             var args = stackalloc void*[] { &up, &count, &rows };
             Launch(_ellSumTable, (uint)plan.Blocks, args);
             SumRowsTable(rows, up, count, 1, down);
             Down(down, perTensor);
         }
-        double sum = 0;
-        foreach (var v in perTensor) sum += v;
-        return sum;
+        for (int j = 0; j < own.Count; j++) sums[own[j].Group] += perTensor[j];
+        return sums;
     }
 
     public override void AddToEll(CoordinateTensor adjoint, double value)
@@ -222,26 +240,30 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
         for (int j = 0; j < Accumulators; j++) acc[j] += result[n + j];
     }
 
-    public override void AddToEll(IReadOnlyList<CoordinateTensor> adjoints, double value)
+    public override void AddToEll(IReadOnlyList<EllJob> jobs)
     {
-        ArgumentNullException.ThrowIfNull(adjoints);
-        var own = adjoints.Select(t => Own<DeviceTensor>(t, -1, nameof(adjoints))).Where(t => t.Length > 0).ToArray();
+        ArgumentNullException.ThrowIfNull(jobs);
+        var own = jobs.Select(j => (Tensor: Own<DeviceTensor>(j.Adjoint, -1, nameof(jobs)), j.Value)).Where(x => x.Tensor.Length > 0).ToArray();
         if (own.Length == 0) return;
-        var plan = Plan(own.Select(t => (long)t.Length).ToArray());
+        var plan = Plan(own.Select(x => (long)x.Tensor.Length).ToArray());
         var host = new double[plan.Words];
         lock (_sync)
         {
             ulong up = Scratch(ref _up, host.Length);
-            for (int j = 0; j < own.Length; j++) plan.Jobs[j].Io = own[j].Pointer;
+            for (int j = 0; j < own.Length; j++)
+            {
+                plan.Jobs[j].Io = own[j].Tensor.Pointer;
+                plan.Jobs[j].Ell = own[j].Value;
+            }
             plan.Write(host);
             Up(host, up);
             int count = own.Length;
-            var args = stackalloc void*[] { &up, &count, &value };
+            var args = stackalloc void*[] { &up, &count };
             Launch(_addEllTable, (uint)plan.Blocks, args);
         }
     }
 
-    public override void ForwardAll(CoordinateWeights w, double mu, double lambda, IReadOnlyList<ForwardJob> jobs)
+    public override void ForwardAll(CoordinateWeights w, IReadOnlyList<ForwardJob> jobs)
     {
         ArgumentNullException.ThrowIfNull(jobs);
         ulong pw = Own<DeviceWeights>(w).Pointer;
@@ -278,12 +300,14 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
                 plan.Jobs[j].Io = outp.Pointer;
                 plan.Jobs[j].D = At(down, dn);
                 plan.Jobs[j].A = At(down, dn + n);
+                plan.Jobs[j].Mu = job.Mu;
+                plan.Jobs[j].Lambda = job.Lambda;
                 u += G0 + n;
                 dn += 2L * n;
             }
             plan.Write(host);
             Up(host, up);
-            var args = stackalloc void*[] { &pw, &mu, &lambda, &up, &count, &rows };
+            var args = stackalloc void*[] { &pw, &up, &count, &rows };
             Launch(_forwardTable, (uint)plan.Blocks, args);
             SumRowsTable(rows, up, count, Sums, At(down, dn));
             Down(down, result);
@@ -300,7 +324,7 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
         }
     }
 
-    public override void BackwardAll(CoordinateWeights w, double mu, double lambda, IReadOnlyList<BackwardJob> jobs)
+    public override void BackwardAll(CoordinateWeights w, IReadOnlyList<BackwardJob> jobs)
     {
         ArgumentNullException.ThrowIfNull(jobs);
         ulong pw = Own<DeviceWeights>(w).Pointer;
@@ -343,12 +367,14 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
                 e.In = inp.Pointer;
                 e.Io = bar.Pointer;
                 e.GBar = At(down, dn);
+                e.Mu = job.Mu;
+                e.Lambda = job.Lambda;
                 u += head + 3L * n;
                 dn += n;
             }
             plan.Write(host);
             Up(host, up);
-            var args = stackalloc void*[] { &pw, &mu, &lambda, &up, &count, &rows };
+            var args = stackalloc void*[] { &pw, &up, &count, &rows };
             Launch(_backwardTable, (uint)plan.Blocks, args);
             SumRowsTable(rows, up, count, Accumulators, At(down, dn));
             Down(down, result);
@@ -416,13 +442,17 @@ public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
         return new TablePlan(jobs, checked((int)first));
     }
 
-    /// <summary>The device layout of struct lopt_hg_job in hrnn_grad.cu (88 bytes: nine pointers, n, first block, blocks).</summary>
+    /// <summary>
+    /// The device layout of struct lopt_hg_job in hrnn_grad.cu (112 bytes: nine pointers, n, first
+    /// block, blocks, then the job's problem's μ, λ and ℓ adjoint).
+    /// </summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct Job
     {
         public ulong E0, G, In, Io, D, A, XAdd, HAdd, GBar;
         public long N;
         public int FirstBlock, Blocks;
+        public double Mu, Lambda, Ell;
     }
 
     private sealed record TablePlan(Job[] Jobs, int Blocks)

@@ -62,27 +62,48 @@ public abstract class HrnnCoordinateEngine : IDisposable
                                   CoordinateTensor adjoint, double[] xAdd, double[] hAdd, double[] dBar, double[] aBar, double[] gBar, double[] acc);
 
     /// <summary>
-    /// Every job's forward, with the results of one <see cref="Forward"/> per job (the tensors of one
-    /// step share the weights, μ and λ). An engine may run them in one launch.
+    /// Every job's forward, with the results of one <see cref="Forward"/> per job (the jobs share the
+    /// weights; μ and λ are each job's, so the tensors of several problems may share a call). An
+    /// engine may run them in one launch or concurrently, so jobs must not share outputs.
     /// </summary>
-    public virtual void ForwardAll(CoordinateWeights w, double mu, double lambda, IReadOnlyList<ForwardJob> jobs)
+    public virtual void ForwardAll(CoordinateWeights w, IReadOnlyList<ForwardJob> jobs)
     {
         ArgumentNullException.ThrowIfNull(jobs);
-        foreach (var j in jobs) Forward(w, j.E0, mu, lambda, j.G, j.Input, j.Output, j.D, j.A, j.Sums);
+        foreach (var j in jobs) Forward(w, j.E0, j.Mu, j.Lambda, j.G, j.Input, j.Output, j.D, j.A, j.Sums);
     }
 
-    /// <summary>Every job's adjoint, with the results of one <see cref="Backward"/> per job. An engine may run them in one launch.</summary>
-    public virtual void BackwardAll(CoordinateWeights w, double mu, double lambda, IReadOnlyList<BackwardJob> jobs)
+    /// <summary>
+    /// Every job's adjoint, with the results of one <see cref="Backward"/> per job. An engine may run
+    /// them in one launch or concurrently, so jobs must not share outputs (adjoint, ḡ, accumulators).
+    /// </summary>
+    public virtual void BackwardAll(CoordinateWeights w, IReadOnlyList<BackwardJob> jobs)
     {
         ArgumentNullException.ThrowIfNull(jobs);
-        foreach (var j in jobs) Backward(w, j.E0, mu, lambda, j.G, j.Input, j.Adjoint, j.XAdd, j.HAdd, j.DBar, j.ABar, j.GBar, j.Acc);
+        foreach (var j in jobs) Backward(w, j.E0, j.Mu, j.Lambda, j.G, j.Input, j.Adjoint, j.XAdd, j.HAdd, j.DBar, j.ABar, j.GBar, j.Acc);
+    }
+
+    /// <summary>Adds each job's value to the ℓ entry of every coordinate of its tensor. An engine may run them in one launch.</summary>
+    public virtual void AddToEll(IReadOnlyList<EllJob> jobs)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        foreach (var j in jobs) AddToEll(j.Adjoint, j.Value);
     }
 
     /// <summary>Adds <paramref name="value"/> to the ℓ entry of every coordinate of every tensor.</summary>
-    public virtual void AddToEll(IReadOnlyList<CoordinateTensor> adjoints, double value)
+    public void AddToEll(IReadOnlyList<CoordinateTensor> adjoints, double value)
     {
         ArgumentNullException.ThrowIfNull(adjoints);
-        foreach (var a in adjoints) AddToEll(a, value);
+        AddToEll(adjoints.Select(a => new EllJob(a, value)).ToArray());
+    }
+
+    /// <summary>
+    /// <see cref="EllSum"/> of each group (one per problem), as that call sums it. An engine may run
+    /// every group in one launch.
+    /// </summary>
+    public virtual double[] EllSums(IReadOnlyList<IReadOnlyList<CoordinateTensor>> groups)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        return groups.Select(EllSum).ToArray();
     }
 
     public virtual void Dispose() => GC.SuppressFinalize(this);

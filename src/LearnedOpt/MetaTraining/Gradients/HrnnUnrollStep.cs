@@ -40,6 +40,13 @@ public static class HrnnUnrollStep
         return true;
     }
 
+    /// <summary>One problem's step in a batch: <see cref="Forward"/>'s arguments.</summary>
+    internal readonly record struct StepItem(EngineUnrollState Prev, EngineUnrollState Next, double[][] Theta, IReadOnlyList<double[]> G);
+
+    /// <summary>One problem's adjoint step in a batch: <see cref="Backward"/>'s arguments.</summary>
+    internal readonly record struct AdjointItem(EngineUnrollState Prev, IReadOnlyList<double[]> G, Record Rec, EngineUnrollState Bar,
+                                                IReadOnlyList<double[]> ThetaBar, double[][] GBar, HrnnParameters Gw);
+
     /// <summary>
     /// One step from <paramref name="prev"/> into <paramref name="next"/> (distinct states of the same
     /// engine) with gradients g; moves <paramref name="theta"/> in place. Returns what
@@ -47,7 +54,30 @@ public static class HrnnUnrollStep
     /// </summary>
     internal static Record Forward(CoordinateWeights cw, HrnnParameters w, EngineUnrollState prev, EngineUnrollState next,
                                    double[][] theta, IReadOnlyList<double[]> g)
-        => Run(cw, w, prev, next, theta, g);
+        => ForwardBatch(cw, w, [new StepItem(prev, next, theta, g)])[0];
+
+    /// <summary>
+    /// <see cref="Forward"/> of several problems (states of one engine) at once: each problem's
+    /// arithmetic is its own <see cref="Forward"/>'s, but the engine gets one Σℓ call and one
+    /// per-coordinate call for every tensor of every problem.
+    /// </summary>
+    internal static Record[] ForwardBatch(CoordinateWeights cw, HrnnParameters w, IReadOnlyList<StepItem> items)
+    {
+        ArgumentNullException.ThrowIfNull(cw);
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(items);
+        if (items.Count == 0) return [];
+        var engine = items[0].Prev?.Engine ?? throw new ArgumentException("A step has no state.", nameof(items));
+        foreach (var x in items) Check(w, engine, x);
+        var ell = engine.EllSums(items.Select(x => (IReadOnlyList<CoordinateTensor>)x.Prev.Coords).ToArray());
+        var recs = new Record[items.Count];
+        var sums = new double[items.Count][][];
+        var jobs = new List<ForwardJob>();
+        for (int p = 0; p < items.Count; p++) recs[p] = Begin(w, items[p], ell[p], jobs, out sums[p]);
+        engine.ForwardAll(cw, jobs);
+        for (int p = 0; p < items.Count; p++) Finish(w, items[p], recs[p], sums[p]);
+        return recs;
+    }
 
     /// <summary>
     /// Adjoint of one step from <paramref name="prev"/> with gradients g (<paramref name="rec"/> from
@@ -58,11 +88,47 @@ public static class HrnnUnrollStep
     /// </summary>
     internal static void Backward(CoordinateWeights cw, HrnnParameters w, EngineUnrollState prev, IReadOnlyList<double[]> g, Record rec,
                                   EngineUnrollState bar, IReadOnlyList<double[]> thetaBar, double[][] gBar, HrnnParameters gw)
+        => BackwardBatch(cw, w, [new AdjointItem(prev, g, rec, bar, thetaBar, gBar, gw)]);
+
+    /// <summary>
+    /// <see cref="Backward"/> of several problems at once: each problem's arithmetic is its own, the
+    /// engine gets one per-coordinate call and one ℓ-adjoint call for every tensor of every problem.
+    /// </summary>
+    internal static void BackwardBatch(CoordinateWeights cw, HrnnParameters w, IReadOnlyList<AdjointItem> items)
     {
-        ArgumentNullException.ThrowIfNull(rec);
-        var engine = prev.Engine;
+        ArgumentNullException.ThrowIfNull(cw);
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(items);
+        if (items.Count == 0) return;
+        var engine = items[0].Prev?.Engine ?? throw new ArgumentException("A step has no state.", nameof(items));
+        var pending = new Pending[items.Count];
+        var jobs = new List<BackwardJob>();
+        for (int p = 0; p < items.Count; p++)
+        {
+            ArgumentNullException.ThrowIfNull(items[p].Rec, nameof(items));
+            if (!ReferenceEquals(items[p].Prev.Engine, engine) || !ReferenceEquals(items[p].Bar.Engine, engine))
+                throw new ArgumentException("Every state of a batch must belong to one engine.", nameof(items));
+            pending[p] = BeginBackward(w, items[p], jobs);
+        }
+        engine.BackwardAll(cw, jobs);
+        var ell = new List<EllJob>();
+        for (int p = 0; p < items.Count; p++) FinishBackward(w, items[p], pending[p], ell);
+        engine.AddToEll(ell);
+    }
+
+    // The adjoint's values between the host part before the engine call and the one after it.
+    private sealed class Pending
+    {
+        public required double[] GBarOld, EpgBar, EtgBar;
+        public required double[][] SBarOld, Accs;
+    }
+
+    // The cells' adjoints down to the per-coordinate one; adds the problem's tensors to jobs.
+    private static Pending BeginBackward(HrnnParameters w, AdjointItem item, List<BackwardJob> jobs)
+    {
+        var (prev, g, rec, bar, thetaBar, gBar, gw) = item;
         int k = prev.TensorCount, h1 = w.H1, h2 = w.H2;
-        double o = w.O[0], muBar = 0, lambdaBar = 0;
+        double o = w.O[0];
 
         // Global RNN on the mean of the updated tensors' new states.
         var gBarOld = new double[h2];
@@ -79,11 +145,10 @@ public static class HrnnUnrollStep
 
         var epgBar = new double[G0];
         var etgBar = new double[3 * h1];
-        // Per tensor: the tensor RNN's adjoint and the update's, on the host; then every tensor's
-        // per-coordinate adjoint in one engine call; then the sums they return, tensor by tensor.
+        // Per tensor: the tensor RNN's adjoint and the update's, on the host; the per-coordinate
+        // adjoint goes to the batch's one engine call.
         var sBarOld = new double[k][];
         var accs = new double[k][];
-        var jobs = new List<BackwardJob>(k);
         for (int t = 0; t < k; t++)
         {
             int n = prev.Lengths[t];
@@ -119,13 +184,24 @@ public static class HrnnUnrollStep
             for (int j = 0; j < H0; j++) hAdd[j] = inBar[j] / n;
             for (int j = 0; j < F; j++) xAdd[j] = inBar[H0 + j] / n;
             accs[t] = new double[LoptHrnnGradNative.Accumulators];
-            jobs.Add(new BackwardJob(rec.E0[t], g[t] as double[] ?? g[t].ToArray(), prev.Coords[t], bar.Coords[t], xAdd, hAdd, dBar, aBar, gBar[t], accs[t]));
+            jobs.Add(new BackwardJob(rec.E0[t], g[t] as double[] ?? g[t].ToArray(), prev.Coords[t], bar.Coords[t], xAdd, hAdd, dBar, aBar, gBar[t], accs[t],
+                                     rec.Mu, rec.Lambda));
         }
-        engine.BackwardAll(cw, rec.Mu, rec.Lambda, jobs);
+        return new Pending { GBarOld = gBarOld, EpgBar = epgBar, EtgBar = etgBar, SBarOld = sBarOld, Accs = accs };
+    }
+
+    // The sums the engine returned, tensor by tensor, then the top-down biases' adjoints; adds the
+    // problem's μ adjoint share (one value for all its tensors) to ell.
+    private static void FinishBackward(HrnnParameters w, AdjointItem item, Pending pending, List<EllJob> ell)
+    {
+        var (prev, _, rec, bar, _, _, gw) = item;
+        int k = prev.TensorCount;
+        double muBar = 0, lambdaBar = 0;
+        var (epgBar, sBarOld) = (pending.EpgBar, pending.SBarOld);
         for (int t = 0; t < k; t++)
         {
             if (!rec.Updated[t]) continue;
-            var acc = accs[t];
+            var acc = pending.Accs[t];
             gw.AddCoordinateGradient(acc.AsSpan(0, PW));
             var e0Bar = acc.AsSpan(PW, G0);
             muBar += acc[PW + G0];
@@ -138,43 +214,50 @@ public static class HrnnUnrollStep
         }
 
         // e_pg = G·P_pg + p_pg, e_tg = G·P_tg + p_tg (both from the old G).
-        AffineBackward(prev.G, w.PgW, epgBar, gBarOld, gw.PgW, gw.PgB);
-        AffineBackward(prev.G, w.TgW, etgBar, gBarOld, gw.TgW, gw.TgB);
-        gBarOld.CopyTo(bar.G, 0);
+        AffineBackward(prev.G, w.PgW, epgBar, pending.GBarOld, gw.PgW, gw.PgB);
+        AffineBackward(prev.G, w.TgW, pending.EtgBar, pending.GBarOld, gw.TgW, gw.TgB);
+        pending.GBarOld.CopyTo(bar.G, 0);
 
         // μ = mean ℓ over every coordinate of every non-empty tensor (skipped ones included).
         long total = prev.Lengths.Sum(n => (long)n);
         if (total > 0)
-            engine.AddToEll(bar.Coords, muBar / total);
+            foreach (var c in bar.Coords) ell.Add(new EllJob(c, muBar / total));
         // λ = σ(κ).
         gw.Kappa[0] += lambdaBar * rec.Lambda * (1 - rec.Lambda);
     }
 
-    // The forward step prev → next; θ moves in place.
-    private static Record Run(CoordinateWeights cw, HrnnParameters w, EngineUnrollState st, EngineUnrollState next, double[][] theta, IReadOnlyList<double[]> g)
+    // A forward step's arguments: sizes of the state, the next state, θ and g.
+    private static void Check(HrnnParameters w, HrnnCoordinateEngine engine, StepItem item)
     {
-        ArgumentNullException.ThrowIfNull(cw);
-        ArgumentNullException.ThrowIfNull(w);
+        var (st, next, theta, g) = item;
         ArgumentNullException.ThrowIfNull(st);
         ArgumentNullException.ThrowIfNull(next);
         ArgumentNullException.ThrowIfNull(theta);
         ArgumentNullException.ThrowIfNull(g);
-        var engine = st.Engine;
-        int k = st.TensorCount, h1 = w.H1, h2 = w.H2;
-        if (st.Sk[0].Length != h1 || st.G.Length != h2)
-            throw new ArgumentException($"The state has hidden sizes {st.Sk[0].Length}/{st.G.Length}, the weights {h1}/{h2}.", nameof(st));
+        int k = st.TensorCount;
+        if (!ReferenceEquals(st.Engine, engine))
+            throw new ArgumentException("Every state of a batch must belong to one engine.", nameof(item));
+        if (st.Sk[0].Length != w.H1 || st.G.Length != w.H2)
+            throw new ArgumentException($"The state has hidden sizes {st.Sk[0].Length}/{st.G.Length}, the weights {w.H1}/{w.H2}.", nameof(item));
         if (ReferenceEquals(st, next) || !ReferenceEquals(next.Engine, engine) || !next.Lengths.SequenceEqual(st.Lengths))
-            throw new ArgumentException("The next state must be a distinct state of the same engine and tensor lengths.", nameof(next));
-        if (g.Count != k) throw new ArgumentException($"Expected {k} gradient tensors, got {g.Count}.", nameof(g));
-        if (theta.Length != k) throw new ArgumentException($"Expected {k} parameter tensors, got {theta.Length}.", nameof(theta));
+            throw new ArgumentException("The next state must be a distinct state of the same engine and tensor lengths.", nameof(item));
+        if (g.Count != k) throw new ArgumentException($"Expected {k} gradient tensors, got {g.Count}.", nameof(item));
+        if (theta.Length != k) throw new ArgumentException($"Expected {k} parameter tensors, got {theta.Length}.", nameof(item));
         for (int t = 0; t < k; t++)
         {
             if (g[t] == null || g[t].Length != st.Lengths[t])
-                throw new ArgumentException($"Gradient tensor {t} has {g[t]?.Length ?? 0} values, expected {st.Lengths[t]}.", nameof(g));
+                throw new ArgumentException($"Gradient tensor {t} has {g[t]?.Length ?? 0} values, expected {st.Lengths[t]}.", nameof(item));
             if (theta[t] == null || theta[t].Length != st.Lengths[t])
-                throw new ArgumentException($"Parameter tensor {t} has {theta[t]?.Length ?? 0} values, expected {st.Lengths[t]}.", nameof(theta));
+                throw new ArgumentException($"Parameter tensor {t} has {theta[t]?.Length ?? 0} values, expected {st.Lengths[t]}.", nameof(item));
         }
+    }
 
+    // The forward step prev → next up to the per-coordinate work: μ from the problem's Σℓ, the
+    // top-down biases; skipped tensors copied; the updated ones' jobs added to the batch's list.
+    private static Record Begin(HrnnParameters w, StepItem item, double ellSum, List<ForwardJob> jobs, out double[][] sums)
+    {
+        var (st, next, _, g) = item;
+        int k = st.TensorCount, h1 = w.H1;
         var rec = new Record
         {
             Lambda = BiasGru.Sigmoid(w.Kappa[0]),
@@ -182,14 +265,11 @@ public static class HrnnUnrollStep
             SkOld = st.Sk.Select(s => (double[])s.Clone()).ToArray(), Ck = new double[k], Updated = new bool[k],
         };
         long count = st.Lengths.Sum(n => (long)n);
-        rec.Mu = count > 0 ? engine.EllSum(st.Coords) / count : 0;
+        rec.Mu = count > 0 ? ellSum / count : 0;
         rec.Epg = Affine(st.G, w.PgW, w.PgB, G0);
         rec.Etg = Affine(st.G, w.TgW, w.TgB, 3 * h1);
 
-        // Per tensor: the top-down bias on the host; then every updated tensor's per-coordinate step
-        // in one engine call; then the RMS rescale, θ update and tensor RNN, tensor by tensor.
-        var sums = new double[k][];
-        var jobs = new List<ForwardJob>(k);
+        sums = new double[k][];
         for (int t = 0; t < k; t++)
         {
             int n = st.Lengths[t];
@@ -206,9 +286,16 @@ public static class HrnnUnrollStep
             rec.D[t] = new double[n];
             rec.A[t] = new double[n];
             sums[t] = new double[LoptHrnnGradNative.Sums];
-            jobs.Add(new ForwardJob(e0, g[t] as double[] ?? g[t].ToArray(), st.Coords[t], next.Coords[t], rec.D[t], rec.A[t], sums[t]));
+            jobs.Add(new ForwardJob(e0, g[t] as double[] ?? g[t].ToArray(), st.Coords[t], next.Coords[t], rec.D[t], rec.A[t], sums[t], rec.Mu, rec.Lambda));
         }
-        engine.ForwardAll(cw, rec.Mu, rec.Lambda, jobs);
+        return rec;
+    }
+
+    // After the per-coordinate work: the RMS rescale, θ update and tensor RNN, tensor by tensor; the global RNN.
+    private static void Finish(HrnnParameters w, StepItem item, Record rec, double[][] sums)
+    {
+        var (st, next, theta, _) = item;
+        int k = st.TensorCount, h1 = w.H1;
         var sMean = new double[h1];
         for (int t = 0; t < k; t++)
         {
@@ -229,7 +316,6 @@ public static class HrnnUnrollStep
             BiasGru.Forward(sMean, st.G, w.GWx, w.GWh, w.GB, [], next.G);
         }
         else st.G.CopyTo(next.G, 0);
-        return rec;
     }
 
     private static double[] Affine(double[] x, double[] W, double[] b, int cols)

@@ -16,6 +16,9 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// segment's tape of k steps (states in the engine: 21 doubles per coordinate per step; θ, d and a
 /// on the host: 3), rebuilt by replaying the segment from its checkpoint with the recorded
 /// gradients; replay repeats the same arithmetic, so the result equals the one-tape backward bit for bit.
+/// A batch (<see cref="ComputeBatch(HrnnParameters, IReadOnlyList{TbpttProblem}, IReadOnlyList{TbpttOptions}, int, HrnnCoordinateEngine?)"/>)
+/// walks its problems in lock-step so that each engine phase of a step is one call (one launch per
+/// phase on a GPU) for every tensor of every problem; the memory bound above holds per problem.
 /// </summary>
 public static class TbpttMetaGradient
 {
@@ -29,109 +32,52 @@ public static class TbpttMetaGradient
     /// </summary>
     public static TbpttResult Evaluate(HrnnParameters w, TbpttProblem problem, int steps, HrnnCoordinateEngine? engine = null)
     {
-        using var u = Unroll.Start(w, problem, new TbpttOptions(steps), engine ?? HrnnCoordinateEngine.Cpu);
-        u.Forward(int.MaxValue, keep: false);
-        return u.Result(HrnnParameters.Zeros(w.H1, w.H2));
+        ArgumentNullException.ThrowIfNull(w);
+        using var batch = Batch.Start(w, [problem], [new TbpttOptions(steps)], engine ?? HrnnCoordinateEngine.Cpu, 1);
+        batch.Forward(keep: false);
+        return batch.Unrolls[0].Result(HrnnParameters.Zeros(w.H1, w.H2));
     }
 
     /// <summary>One problem: M, dM/dφ, the losses, θ_T and the state after T steps (engine: default the CPU library).</summary>
     public static TbpttResult Compute(HrnnParameters w, TbpttProblem problem, TbpttOptions options, HrnnCoordinateEngine? engine = null)
-    {
-        using var u = Unroll.Start(w, problem, options, engine ?? HrnnCoordinateEngine.Cpu);
-        var device = u.Engine.Device;
-        int T = options.Steps;
-        int k = options.CheckpointEvery == 0 || options.CheckpointEvery >= T ? T : options.CheckpointEvery;
-        var checkpoints = u.Forward(k, keep: true);
-        var lengths = u.Lengths;
-        var task = problem.Task;
-        var gs = u.Gs;
-        var losses = u.Losses;
-        double fInit = problem.InitialLoss;
-
-        // Backward, one segment [c0, c1) at a time, last first. The tape: the segment's checkpoint,
-        // then the states entering steps c0+1 … c1−1 in reused slots; the last step's output goes to slot 0.
-        var gw = HrnnParameters.Zeros(w.H1, w.H2);
-        var bar = u.NewState();
-        var slots = new EngineUnrollState[k];
-        for (int j = 0; j < k; j++) slots[j] = u.NewState();
-        var thetaBar = lengths.Select(n => new double[n]).ToArray();
-        var gBar = lengths.Select(n => new double[n]).ToArray();
-        var fGrad = lengths.Select(n => new double[n]).ToArray();
-        var hv = lengths.Select(n => new double[n]).ToArray();
-        for (int seg = checkpoints.Count - 1; seg >= 0; seg--)
-        {
-            int c0 = seg * k, c1 = Math.Min(T, c0 + k);
-            var states = new EngineUnrollState[c1 - c0];
-            var records = new HrnnUnrollStep.Record[c1 - c0];
-            var thetas = new double[c1 - c0 + 1][][];
-            var th = Copy(checkpoints[seg].Theta);
-            using (PhaseTimer.Time(UnrollPhase.OptimizerStep, device))
-            {
-                states[0] = checkpoints[seg].State;
-                for (int t = c0; t < c1; t++)
-                {
-                    int j = t - c0;
-                    thetas[j] = Copy(th);
-                    var next = j + 1 < c1 - c0 ? states[j + 1] = slots[j + 1] : slots[0];
-                    records[j] = HrnnUnrollStep.Forward(u.Weights, w, states[j], next, th, gs[t]);
-                }
-            }
-            thetas[c1 - c0] = th;
-            for (int t = c1 - 1; t >= c0; t--)
-            {
-                // The objective's term for θ_{t+1} (θ₀ does not depend on the weights).
-                using (PhaseTimer.Time(UnrollPhase.Task))
-                    task.Loss(thetas[t + 1 - c0], fGrad);
-                using (PhaseTimer.Time(UnrollPhase.Backward, device))
-                {
-                    double scale = LogMetaObjective.TermDerivative(losses[t + 1], fInit) / (T + 1);
-                    for (int q = 0; q < lengths.Length; q++)
-                        for (int i = 0; i < lengths[q]; i++) thetaBar[q][i] += scale * fGrad[q][i];
-                    HrnnUnrollStep.Backward(u.Weights, w, states[t - c0], gs[t], records[t - c0], bar, thetaBar, gBar, gw);
-                }
-                if (!options.FirstOrder)
-                {
-                    // The Jacobian of the gradient fed at step t: the oracle's own when given (minibatch, mask).
-                    using (PhaseTimer.Time(UnrollPhase.Task))
-                    {
-                        if (problem.TrainingHessian is { } trainingHessian) trainingHessian(t, thetas[t - c0], gBar, hv);
-                        else task.HessianVectorProduct(thetas[t - c0], gBar, hv);
-                    }
-                    for (int q = 0; q < lengths.Length; q++)
-                        for (int i = 0; i < lengths[q]; i++) thetaBar[q][i] += hv[q][i];
-                }
-            }
-        }
-
-        // The initial state came from the learned h0 tensors.
-        if (u.FromInitial)
-        {
-            for (int q = 0; q < lengths.Length; q++)
-            {
-                var coords = new double[(long)lengths[q] * HrnnUnrollState.PerCoordinate];
-                u.Engine.Download(bar.Coords[q], coords);
-                for (int i = 0; i < lengths[q]; i++)
-                    for (int j = 0; j < HrnnParameters.H0; j++) gw.PH0[j] += coords[i * HrnnUnrollState.PerCoordinate + HrnnUnrollState.OffH + j];
-                for (int j = 0; j < w.H1; j++) gw.TH0[j] += bar.Sk[q][j];
-            }
-            for (int j = 0; j < w.H2; j++) gw.GH0[j] += bar.G[j];
-        }
-        return u.Result(gw);
-    }
+        => ComputeBatch(w, [problem], [options], 1, engine)[0];
 
     /// <summary>
-    /// A batch of problems, each with its own state, run in parallel (results in input order;
-    /// each is independent of the thread count). Average or weight them as the meta-update needs.
+    /// A batch of problems with one set of options (results in input order). See the overload with
+    /// options per problem; each result equals <see cref="Compute(HrnnParameters, TbpttProblem, TbpttOptions, HrnnCoordinateEngine?)"/>'s bit for bit.
     /// </summary>
     public static TbpttResult[] ComputeBatch(HrnnParameters w, IReadOnlyList<TbpttProblem> problems, TbpttOptions options, int maxParallelism = -1,
                                              HrnnCoordinateEngine? engine = null)
     {
         ArgumentNullException.ThrowIfNull(problems);
-        engine ??= HrnnCoordinateEngine.Cpu;
-        var results = new TbpttResult[problems.Count];
-        Parallel.For(0, problems.Count, new ParallelOptions { MaxDegreeOfParallelism = engine.IsThreadSafe ? maxParallelism : 1 },
-            i => results[i] = Compute(w, problems[i], options, engine));
-        return results;
+        ArgumentNullException.ThrowIfNull(options);
+        return ComputeBatch(w, problems, Enumerable.Repeat(options, problems.Count).ToArray(), maxParallelism, engine);
+    }
+
+    /// <summary>
+    /// A batch of problems walked in lock-step (results in input order; average or weight them as
+    /// the meta-update needs). Forward: step t of every problem whose truncation is still running,
+    /// with one engine call per phase for every tensor of every such problem. Backward: from the
+    /// longest T down, each problem joining the reverse walk at its own T, again one engine call per
+    /// phase for all problems at that step; segments are replayed from each problem's own
+    /// checkpoints (replays of the problems that start one at the same step run in lock-step too).
+    /// The task (oracle, losses, Hessian products) runs per problem on up to
+    /// <paramref name="maxParallelism"/> threads. Each problem's arithmetic is exactly its own
+    /// <see cref="Compute(HrnnParameters, TbpttProblem, TbpttOptions, HrnnCoordinateEngine?)"/>'s, so results do not depend on the batch or the thread count.
+    /// </summary>
+    public static TbpttResult[] ComputeBatch(HrnnParameters w, IReadOnlyList<TbpttProblem> problems, IReadOnlyList<TbpttOptions> options,
+                                             int maxParallelism = -1, HrnnCoordinateEngine? engine = null)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(problems);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Count != problems.Count)
+            throw new ArgumentException($"{options.Count} options for {problems.Count} problems; give one per problem.", nameof(options));
+        if (maxParallelism == 0 || maxParallelism < -1)
+            throw new ArgumentOutOfRangeException(nameof(maxParallelism), maxParallelism, "maxParallelism must be -1 (no limit) or >= 1.");
+        if (problems.Count == 0) return [];
+        using var batch = Batch.Start(w, problems, options, engine ?? HrnnCoordinateEngine.Cpu, maxParallelism);
+        return batch.Compute();
     }
 
     /// <summary>The mean meta-loss and mean gradient of a batch.</summary>
@@ -144,26 +90,216 @@ public static class TbpttMetaGradient
         return (results.Average(r => r.MetaLoss), g);
     }
 
-    // The forward unroll of one problem: validated inputs, the running θ (host) and state (engine),
-    // the recorded gradients and the exact losses. Owns all its engine memory (states, checkpoints, tape).
+    // The unrolls of a batch sharing one engine and one placement of the weights; walks them in lock-step.
+    private sealed class Batch : IDisposable
+    {
+        public required Unroll[] Unrolls;
+        public required HrnnCoordinateEngine Engine;
+        public required HrnnParameters W;
+        public required CoordinateWeights Weights;
+        public required ParallelOptions Threads;
+        public List<(EngineUnrollState State, double[][] Theta)>[] Checkpoints = [];
+
+        public static Batch Start(HrnnParameters w, IReadOnlyList<TbpttProblem> problems, IReadOnlyList<TbpttOptions> options, HrnnCoordinateEngine engine,
+                                  int maxParallelism)
+        {
+            ArgumentNullException.ThrowIfNull(engine);
+            var unrolls = new List<Unroll>();
+            CoordinateWeights? weights = null;
+            try
+            {
+                for (int p = 0; p < problems.Count; p++)
+                {
+                    try
+                    {
+                        unrolls.Add(Unroll.Start(w, problems[p], options[p], engine, p));
+                    }
+                    catch (ArgumentException e) when (problems.Count > 1)
+                    {
+                        // Say which problem of the batch is wrong.
+                        throw new ArgumentException($"Problem {p} of the batch: {e.Message}", e.ParamName, e);
+                    }
+                }
+                weights = engine.Place(w.CoordinatePack());
+                return new Batch
+                {
+                    Unrolls = unrolls.ToArray(), Engine = engine, W = w, Weights = weights,
+                    Threads = new ParallelOptions { MaxDegreeOfParallelism = maxParallelism },
+                };
+            }
+            catch
+            {
+                foreach (var u in unrolls) u.Dispose();
+                weights?.Dispose();
+                throw;
+            }
+        }
+
+        // The unrolls whose truncation covers step t.
+        private Unroll[] At(int t) => Unrolls.Where(u => t < u.Steps).ToArray();
+
+        // Runs a per-problem host part (the task) on up to MaxDegreeOfParallelism threads.
+        private void Each(Unroll[] us, Action<Unroll> part)
+        {
+            if (us.Length == 1) part(us[0]);
+            else Parallel.ForEach(us, Threads, part);
+        }
+
+        /// <summary>The forward of every problem in lock-step; with keep, each takes a checkpoint every K of its steps.</summary>
+        public void Forward(bool keep)
+        {
+            var device = Engine.Device;
+            Checkpoints = Unrolls.Select(_ => new List<(EngineUnrollState, double[][])>()).ToArray();
+            using (PhaseTimer.Time(UnrollPhase.Task))
+                Each(Unrolls, u => u.Losses[0] = u.Problem.Task.Loss(u.Theta, null));
+            int longest = Unrolls.Max(u => u.Steps);
+            for (int t = 0; t < longest; t++)
+            {
+                var us = At(t);
+                if (keep)
+                    foreach (var u in us)
+                        if (t % u.K == 0) Checkpoints[u.Index].Add((u.Own(u.Current.Clone()), Copy(u.Theta)));
+                using (PhaseTimer.Time(UnrollPhase.Task))
+                    Each(us, u =>
+                    {
+                        u.Gs[t] = u.Lengths.Select(n => new double[n]).ToArray();
+                        u.Oracle(t, u.Theta, u.Gs[t]);
+                    });
+                using (PhaseTimer.Time(UnrollPhase.OptimizerStep, device))
+                {
+                    HrnnUnrollStep.ForwardBatch(Weights, W, us.Select(u => new HrnnUnrollStep.StepItem(u.Current, u.Next, u.Theta, u.Gs[t])).ToArray());
+                    foreach (var u in us) (u.Current, u.Next) = (u.Next, u.Current);
+                }
+                using (PhaseTimer.Time(UnrollPhase.Task))
+                    Each(us, u => u.Losses[t + 1] = u.Problem.Task.Loss(u.Theta, null));
+            }
+        }
+
+        public TbpttResult[] Compute()
+        {
+            var device = Engine.Device;
+            Forward(keep: true);
+            foreach (var u in Unrolls) u.StartBackward();
+            // Every problem's last segment is replayed up front, in one lock-step (with one tape,
+            // the usual case, that is every replay): problems of different T share those calls.
+            using (PhaseTimer.Time(UnrollPhase.OptimizerStep, device))
+                Replay(Unrolls, u => u.Steps - 1);
+            for (int t = Unrolls.Max(u => u.Steps) - 1; t >= 0; t--)
+            {
+                var us = At(t);
+                // A problem at the last step of an earlier segment rebuilds that segment's tape
+                // (the previous segment's tape is no longer needed: its first step was walked at t + 1).
+                var replay = us.Where(u => t != u.Steps - 1 && (t + 1) % u.K == 0).ToArray();
+                if (replay.Length > 0)
+                    using (PhaseTimer.Time(UnrollPhase.OptimizerStep, device))
+                        Replay(replay, _ => t);
+                // The objective's term for θ_{t+1} (θ₀ does not depend on the weights).
+                using (PhaseTimer.Time(UnrollPhase.Task))
+                    Each(us, u => u.Problem.Task.Loss(u.Thetas[t + 1 - u.C0], u.FGrad));
+                using (PhaseTimer.Time(UnrollPhase.Backward, device))
+                {
+                    foreach (var u in us)
+                    {
+                        double scale = LogMetaObjective.TermDerivative(u.Losses[t + 1], u.Problem.InitialLoss) / (u.Steps + 1);
+                        for (int q = 0; q < u.Lengths.Length; q++)
+                            for (int i = 0; i < u.Lengths[q]; i++) u.ThetaBar[q][i] += scale * u.FGrad[q][i];
+                    }
+                    HrnnUnrollStep.BackwardBatch(Weights, W, us.Select(u => new HrnnUnrollStep.AdjointItem(
+                        u.States[t - u.C0], u.Gs[t], u.Records[t - u.C0], u.Bar, u.ThetaBar, u.GBar, u.Gw)).ToArray());
+                }
+                // The Jacobian of the gradient fed at step t: the oracle's own when given (minibatch, mask).
+                var second = us.Where(u => !u.FirstOrder).ToArray();
+                if (second.Length == 0) continue;
+                using (PhaseTimer.Time(UnrollPhase.Task))
+                    Each(second, u =>
+                    {
+                        if (u.Problem.TrainingHessian is { } trainingHessian) trainingHessian(t, u.Thetas[t - u.C0], u.GBar, u.Hv);
+                        else u.Problem.Task.HessianVectorProduct(u.Thetas[t - u.C0], u.GBar, u.Hv);
+                    });
+                foreach (var u in second)
+                    for (int q = 0; q < u.Lengths.Length; q++)
+                        for (int i = 0; i < u.Lengths[q]; i++) u.ThetaBar[q][i] += u.Hv[q][i];
+            }
+            return Unrolls.Select(u => u.Finish()).ToArray();
+        }
+
+        // Rebuilds, for each unroll, the tape of its segment [c0, last] (last: the segment's last step)
+        // from the segment's checkpoint with the recorded gradients: the checkpoint, then the states
+        // entering steps c0+1 … last in reused slots (the last step's output goes to slot 0), and θ
+        // before each step. Lock-step over the step j within the segments.
+        private void Replay(Unroll[] us, Func<Unroll, int> last)
+        {
+            var th = new double[us.Length][][];
+            for (int r = 0; r < us.Length; r++)
+            {
+                var u = us[r];
+                int t = last(u), seg = t / u.K, c0 = seg * u.K, len = t + 1 - c0;
+                u.C0 = c0;
+                u.States = new EngineUnrollState[len];
+                u.Records = new HrnnUnrollStep.Record[len];
+                u.Thetas = new double[len + 1][][];
+                th[r] = Copy(Checkpoints[u.Index][seg].Theta);
+                u.States[0] = Checkpoints[u.Index][seg].State;
+            }
+            int longest = us.Max(u => u.States.Length);
+            for (int j = 0; j < longest; j++)
+            {
+                var live = Enumerable.Range(0, us.Length).Where(r => j < us[r].States.Length).ToArray();
+                var items = new HrnnUnrollStep.StepItem[live.Length];
+                for (int x = 0; x < live.Length; x++)
+                {
+                    var u = us[live[x]];
+                    int len = u.States.Length;
+                    u.Thetas[j] = Copy(th[live[x]]);
+                    var next = j + 1 < len ? u.States[j + 1] = u.Slots[j + 1] : u.Slots[0];
+                    items[x] = new HrnnUnrollStep.StepItem(u.States[j], next, th[live[x]], u.Gs[u.C0 + j]);
+                }
+                var recs = HrnnUnrollStep.ForwardBatch(Weights, W, items);
+                for (int x = 0; x < live.Length; x++) us[live[x]].Records[j] = recs[x];
+            }
+            for (int r = 0; r < us.Length; r++) us[r].Thetas[us[r].States.Length] = th[r];
+        }
+
+        public void Dispose()
+        {
+            foreach (var u in Unrolls) u.Dispose();
+            Weights.Dispose();
+        }
+    }
+
+    // One problem of a batch: validated inputs, the running θ (host) and state (engine), the recorded
+    // gradients and exact losses; for the backward its adjoints, tape slots and current segment's
+    // tape. Owns all its engine memory (states, checkpoints, tape).
     private sealed class Unroll : IDisposable
     {
         private readonly List<IDisposable> _owned = [];
 
+        public required int Index;
         public required HrnnParameters W;
         public required TbpttProblem Problem;
         public required HrnnCoordinateEngine Engine;
-        public required int Steps;
+        public required int Steps, K;
+        public required bool FirstOrder;
         public required int[] Lengths;
         public required bool FromInitial;
         public required double[][] Theta;
         public required GradientOracle Oracle;
         public required double[] Losses;
         public required double[][][] Gs;
-        public CoordinateWeights Weights = null!;
         public EngineUnrollState Current = null!, Next = null!;
 
-        public static Unroll Start(HrnnParameters w, TbpttProblem problem, TbpttOptions options, HrnnCoordinateEngine engine)
+        // The backward: state adjoint, k tape slots, θ̄, ḡ, ∇F, the Hessian product, dM/dφ; the
+        // segment being walked back starts at C0 (States, Records: its tape; Thetas: θ before each step and after the last).
+        public EngineUnrollState Bar = null!;
+        public EngineUnrollState[] Slots = [];
+        public double[][] ThetaBar = [], GBar = [], FGrad = [], Hv = [];
+        public HrnnParameters Gw = null!;
+        public int C0;
+        public EngineUnrollState[] States = [];
+        public HrnnUnrollStep.Record[] Records = [];
+        public double[][][] Thetas = [];
+
+        public static Unroll Start(HrnnParameters w, TbpttProblem problem, TbpttOptions options, HrnnCoordinateEngine engine, int index)
         {
             ArgumentNullException.ThrowIfNull(w);
             ArgumentNullException.ThrowIfNull(problem);
@@ -183,13 +319,14 @@ public static class TbpttMetaGradient
                 throw new ArgumentException($"TbpttProblem.State0 does not fit task '{task.Name}' and weights {w.H1}/{w.H2}.", nameof(problem));
             var u = new Unroll
             {
-                W = w, Problem = problem, Engine = engine, Steps = T, Lengths = lengths, FromInitial = fromInitial, Theta = theta,
+                Index = index, W = w, Problem = problem, Engine = engine, Steps = T,
+                K = options.CheckpointEvery == 0 || options.CheckpointEvery >= T ? T : options.CheckpointEvery,
+                FirstOrder = options.FirstOrder, Lengths = lengths, FromInitial = fromInitial, Theta = theta,
                 Oracle = problem.Oracle ?? ((_, th, grad) => task.Loss(th, grad)),
                 Losses = new double[T + 1], Gs = new double[T][][],
             };
             try
             {
-                u.Weights = u.Own(engine.Place(w.CoordinatePack()));
                 u.Current = u.Own(EngineUnrollState.From(engine, state));
                 u.Next = u.NewState();
             }
@@ -204,29 +341,36 @@ public static class TbpttMetaGradient
         /// <summary>A zeroed state in the engine, released with the unroll.</summary>
         public EngineUnrollState NewState() => Own(EngineUnrollState.Allocate(Engine, Lengths, W.H1, W.H2));
 
-        // Runs the T steps; with keep, returns a checkpoint (state, θ) taken every k steps.
-        public List<(EngineUnrollState State, double[][] Theta)> Forward(int k, bool keep)
+        /// <summary>Allocates the backward's adjoints and tape slots (after the forward: its memory bound is per problem).</summary>
+        public void StartBackward()
         {
-            var checkpoints = new List<(EngineUnrollState State, double[][] Theta)>();
-            var task = Problem.Task;
-            var device = Engine.Device;
-            using (PhaseTimer.Time(UnrollPhase.Task))
-                Losses[0] = task.Loss(Theta, null);
-            for (int t = 0; t < Steps; t++)
+            Gw = HrnnParameters.Zeros(W.H1, W.H2);
+            Bar = NewState();
+            Slots = new EngineUnrollState[K];
+            for (int j = 0; j < K; j++) Slots[j] = NewState();
+            ThetaBar = Lengths.Select(n => new double[n]).ToArray();
+            GBar = Lengths.Select(n => new double[n]).ToArray();
+            FGrad = Lengths.Select(n => new double[n]).ToArray();
+            Hv = Lengths.Select(n => new double[n]).ToArray();
+        }
+
+        /// <summary>The result after the reverse walk reached step 0: the h0 tensors' share, then M and the rest.</summary>
+        public TbpttResult Finish()
+        {
+            // The initial state came from the learned h0 tensors.
+            if (FromInitial)
             {
-                if (keep && t % k == 0) checkpoints.Add((Own(Current.Clone()), Copy(Theta)));
-                Gs[t] = Lengths.Select(n => new double[n]).ToArray();
-                using (PhaseTimer.Time(UnrollPhase.Task))
-                    Oracle(t, Theta, Gs[t]);
-                using (PhaseTimer.Time(UnrollPhase.OptimizerStep, device))
+                for (int q = 0; q < Lengths.Length; q++)
                 {
-                    HrnnUnrollStep.Forward(Weights, W, Current, Next, Theta, Gs[t]);
-                    (Current, Next) = (Next, Current);
+                    var coords = new double[(long)Lengths[q] * HrnnUnrollState.PerCoordinate];
+                    Engine.Download(Bar.Coords[q], coords);
+                    for (int i = 0; i < Lengths[q]; i++)
+                        for (int j = 0; j < HrnnParameters.H0; j++) Gw.PH0[j] += coords[i * HrnnUnrollState.PerCoordinate + HrnnUnrollState.OffH + j];
+                    for (int j = 0; j < W.H1; j++) Gw.TH0[j] += Bar.Sk[q][j];
                 }
-                using (PhaseTimer.Time(UnrollPhase.Task))
-                    Losses[t + 1] = task.Loss(Theta, null);
+                for (int j = 0; j < W.H2; j++) Gw.GH0[j] += Bar.G[j];
             }
-            return checkpoints;
+            return Result(Gw);
         }
 
         public TbpttResult Result(HrnnParameters gradient) => new()
@@ -241,7 +385,7 @@ public static class TbpttMetaGradient
             _owned.Clear();
         }
 
-        private T Own<T>(T item) where T : IDisposable
+        public T Own<T>(T item) where T : IDisposable
         {
             _owned.Add(item);
             return item;

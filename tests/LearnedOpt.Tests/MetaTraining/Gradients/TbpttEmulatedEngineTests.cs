@@ -54,7 +54,7 @@ public class TbpttEmulatedEngineTests
         Assert.True(summary.Success, $"no xunit summary in the output:\n{output}");
         int Group(int i) => int.Parse(summary.Groups[i].Value);
         int succeeded = Group(1) - Group(2) - Group(3) - Group(4);
-        int expected = EngineParityCases.All().Count + 6 + 2 + 2;  // engine parity, engine extras, kernel parity, CLI
+        int expected = EngineParityCases.All().Count + 8 + 2 + 2;  // engine parity, engine extras (batch ones included), kernel parity, CLI
         Assert.True(succeeded >= expected, $"only {succeeded} GPU-tier tests ran on the emulated driver, expected at least {expected}:\n{output}");
     }
 
@@ -88,8 +88,9 @@ public class TbpttEmulatedEngineTests
         struct hg_job {
             const double *e0, *g, *in; double *io, *d, *a; const double *xbar_add, *hbar_add; double* gbar;
             long long n; int first_block, blocks;
+            double mu, lambda, ell;
         };
-        static_assert(sizeof(hg_job) == 88, "lopt_hg_job layout");
+        static_assert(sizeof(hg_job) == 112, "lopt_hg_job layout");
 
         // Coordinates of block b of `blocks` in the kernels' grid-stride loop, in order.
         template <typename F> static void hg_block(unsigned b, unsigned blocks, unsigned bx, long long n, F f) {
@@ -177,10 +178,9 @@ public class TbpttEmulatedEngineTests
             if (name == "lopt_hg_backward_f64") { *rc = hg_backward<double>(gx, bx, args); return true; }
             if (name == "lopt_hg_forward_table_f64" || name == "lopt_hg_backward_table_f64") {
                 const double* w = hg_arg<double>(args, 0);
-                double mu = *(double*)args[1], lambda = *(double*)args[2];
-                const hg_job* jobs = hg_arg<hg_job>(args, 3);
-                int count = *(int*)args[4];
-                double* partial = hg_arg<double>(args, 5);
+                const hg_job* jobs = hg_arg<hg_job>(args, 1);
+                int count = *(int*)args[2];
+                double* partial = hg_arg<double>(args, 3);
                 bool fwd = name == "lopt_hg_forward_table_f64";
                 int width = fwd ? LOPT_HG_SUMS : LOPT_HG_ACC;
                 if (bx != 128) { *rc = LAUNCH_FAILED; return true; }
@@ -190,8 +190,8 @@ public class TbpttEmulatedEngineTests
                     const hg_job& q = jobs[j];
                     for (int b = 0; b < q.blocks; ++b) {
                         double* row = partial + (long long)(q.first_block + b) * width;
-                        *rc = fwd ? hg_forward_core<double>(w, q.e0, mu, lambda, q.g, q.in, q.io, q.d, q.a, q.n, b, q.blocks, bx, row)
-                                  : hg_backward_core<double>(w, q.e0, mu, lambda, q.g, q.in, q.io, q.xbar_add, q.hbar_add, q.d, q.a, q.io, q.gbar,
+                        *rc = fwd ? hg_forward_core<double>(w, q.e0, q.mu, q.lambda, q.g, q.in, q.io, q.d, q.a, q.n, b, q.blocks, bx, row)
+                                  : hg_backward_core<double>(w, q.e0, q.mu, q.lambda, q.g, q.in, q.io, q.xbar_add, q.hbar_add, q.d, q.a, q.io, q.gbar,
                                                              q.n, b, q.blocks, bx, row);
                         if (*rc != OK) return true;
                     }
@@ -222,21 +222,19 @@ public class TbpttEmulatedEngineTests
                 hg_job single{};
                 const hg_job* jobs = &single;
                 int count = 1;
-                double v;
                 if (table) {
                     jobs = hg_arg<hg_job>(args, 0);
                     count = *(int*)args[1];
-                    v = *(double*)args[2];
                     if ((*rc = hg_table(jobs, count, gx)) != OK) return true;
                 } else {
                     single.io = hg_arg<double>(args, 0);
-                    v = *(double*)args[1];
+                    single.ell = *(double*)args[1];
                     single.n = *(long long*)args[2];
                 }
                 for (int j = 0; j < count; ++j) {
                     const hg_job& q = jobs[j];
                     if (!hg_ok(q.io, q.n * LOPT_HG_STATE, 8)) { *rc = ILLEGAL_ADDRESS; return true; }
-                    for (long long i = 0; i < q.n; ++i) q.io[i * LOPT_HG_STATE + LOPT_HG_OFF_ELL] += v;
+                    for (long long i = 0; i < q.n; ++i) q.io[i * LOPT_HG_STATE + LOPT_HG_OFF_ELL] += q.ell;
                 }
                 *rc = OK;
                 return true;

@@ -62,10 +62,13 @@ public class TbpttEngineSeamTests
     [Fact]
     public void TheCudaJobTableHasTheKernelsLayout()
     {
-        // struct lopt_hg_job in hrnn_grad.cu: nine pointers, n, first block, blocks.
-        Assert.Equal(88, System.Runtime.CompilerServices.Unsafe.SizeOf<CudaCoordinateEngine.Job>());
+        // struct lopt_hg_job in hrnn_grad.cu: nine pointers, n, first block, blocks, mu, lambda, ell.
+        Assert.Equal(112, System.Runtime.CompilerServices.Unsafe.SizeOf<CudaCoordinateEngine.Job>());
         Assert.Equal(72, (int)System.Runtime.InteropServices.Marshal.OffsetOf<CudaCoordinateEngine.Job>(nameof(CudaCoordinateEngine.Job.N)));
         Assert.Equal(84, (int)System.Runtime.InteropServices.Marshal.OffsetOf<CudaCoordinateEngine.Job>(nameof(CudaCoordinateEngine.Job.Blocks)));
+        Assert.Equal(88, (int)System.Runtime.InteropServices.Marshal.OffsetOf<CudaCoordinateEngine.Job>(nameof(CudaCoordinateEngine.Job.Mu)));
+        Assert.Equal(96, (int)System.Runtime.InteropServices.Marshal.OffsetOf<CudaCoordinateEngine.Job>(nameof(CudaCoordinateEngine.Job.Lambda)));
+        Assert.Equal(104, (int)System.Runtime.InteropServices.Marshal.OffsetOf<CudaCoordinateEngine.Job>(nameof(CudaCoordinateEngine.Job.Ell)));
     }
 
     private static long Bits(double v) => BitConverter.DoubleToInt64Bits(v);
