@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text.RegularExpressions;
-using LearnedOpt.Cuda;
 using LearnedOpt.Tests.Cuda;
 using LearnedOpt.Tests.Cuda.Emulation;
 
@@ -26,36 +23,12 @@ public class TbpttEmulatedEngineTests
     [Fact]
     public void TbpttGpuTierPassesOnTheEmulatedDriver()
     {
-        Assert.SkipWhen(CudaTestEnvironment.IsEmulated, "already inside the emulated run");
-        Assert.SkipWhen(CudaTestEnvironment.HasDevice, "a real GPU runs the GPU tier directly");
-        CudaTestEnvironment.RequireNvrtc();
-        var compiler = new[] { "/usr/bin/c++", "/usr/bin/g++", "/usr/local/bin/g++" }.FirstOrDefault(File.Exists);
-        Assert.SkipWhen(compiler == null, "no C++ compiler to build the emulated driver");
-
+        var compiler = EmulatedGpuTier.RequireHost();
         using var dir = CudaTestEnvironment.TempCache();
-        var library = Build(compiler!, dir.Path);
-        var exe = Path.Combine(AppContext.BaseDirectory, "LearnedOpt.Tests");
-        var start = File.Exists(exe)
-            ? new ProcessStartInfo(exe)
-            : new ProcessStartInfo("dotnet") { ArgumentList = { "exec", Path.Combine(AppContext.BaseDirectory, "LearnedOpt.Tests.dll") } };
-        start.ArgumentList.Add("-nocolor");
-        foreach (var c in Classes)
-        {
-            start.ArgumentList.Add("-class");
-            start.ArgumentList.Add(c);
-        }
-        start.Environment["LOPT_CUDA_PATH"] = library;
-        start.Environment[CudaTestEnvironment.EmulatedVariable] = "1";
-        start.Environment["LOPT_KERNEL_CACHE"] = Path.Combine(dir.Path, "kernels");
-        var (code, output) = Run(start, TimeSpan.FromMinutes(10));
-
-        Assert.True(code == 0, $"the TBPTT GPU tier failed on the emulated driver (exit {code}):\n{output}");
-        var summary = Regex.Match(output, @"Total: (\d+), Errors: (\d+), Failed: (\d+), Skipped: (\d+)");
-        Assert.True(summary.Success, $"no xunit summary in the output:\n{output}");
-        int Group(int i) => int.Parse(summary.Groups[i].Value);
-        int succeeded = Group(1) - Group(2) - Group(3) - Group(4);
+        var library = EmulatedGpuTier.Build(compiler, dir.Path, Source());
+        int succeeded = EmulatedGpuTier.RunClasses(library, dir.Path, Classes, TimeSpan.FromMinutes(10));
         int expected = EngineParityCases.All().Count + 8 + 2 + 2;  // engine parity, engine extras (batch ones included), kernel parity, CLI
-        Assert.True(succeeded >= expected, $"only {succeeded} GPU-tier tests ran on the emulated driver, expected at least {expected}:\n{output}");
+        Assert.True(succeeded >= expected, $"only {succeeded} GPU-tier tests ran on the emulated driver, expected at least {expected}");
     }
 
     // The shared emulated driver with the hrnn_grad.cu kernels added to its function table and launcher.
@@ -274,41 +247,4 @@ public class TbpttEmulatedEngineTests
         }
 
         """;
-
-    private static string Build(string compiler, string dir)
-    {
-        var include = Path.Combine(dir, "include");
-        foreach (var h in KernelSources.Headers.Where(h => h.IncludeName.StartsWith("lopt/", StringComparison.Ordinal)))
-        {
-            var path = Path.Combine(include, h.IncludeName);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, h.Text);
-        }
-        var source = Path.Combine(dir, "emulated_cuda_tbptt.cpp");
-        File.WriteAllText(source, Source());
-        var library = Path.Combine(dir, "libcuda_emulated_tbptt.so");
-        // The CPU library's flags: no FMA contraction, so the emulated kernels round as liblopt_cpu does.
-        var build = new ProcessStartInfo(compiler)
-        {
-            ArgumentList = { "-std=c++17", "-O2", "-fno-math-errno", "-ffp-contract=off", "-shared", "-fPIC", "-I", include, "-o", library, source },
-        };
-        var (code, output) = Run(build, TimeSpan.FromMinutes(3));
-        Assert.True(code == 0, $"building the emulated driver failed:\n{output}");
-        return library;
-    }
-
-    private static (int Code, string Output) Run(ProcessStartInfo start, TimeSpan timeout)
-    {
-        start.RedirectStandardOutput = true;
-        start.RedirectStandardError = true;
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeout))
-        {
-            p.Kill(entireProcessTree: true);
-            return (-1, $"timed out after {timeout}\n{stdout.Result}{stderr.Result}");
-        }
-        return (p.ExitCode, stdout.Result + stderr.Result);
-    }
 }
