@@ -87,7 +87,7 @@ public sealed class MetaTrainCommand : ICommandFactory
             var png = Path.Combine(dir, "meta-loss.png");
             MetaLossPlot.Write(Path.Combine(dir, MetaTrainer.MetricsFile), png);
             Console.WriteLine($"done: {Path.Combine(dir, MetaTrainer.FinalWeightsFile)} (last), {Path.Combine(dir, MetaTrainer.BestWeightsFile)} " +
-                              $"(best validation {trainer.BestValidation.ToString("F4", CultureInfo.InvariantCulture)}), {png}");
+                              $"({(double.IsFinite(trainer.BestValidation) ? $"best validation {trainer.BestValidation.ToString("F4", CultureInfo.InvariantCulture)}" : "no validation: validationProblems is 0")}), {png}");
             return 0;
         });
         return cmd;
