@@ -23,6 +23,7 @@ run 60 python3 tests/torch/adam_bench.py 1e6,1e7,1e8
 run 120 $L bench --backend cuda --suite tasks --json
 # Meta-gradients per second: batched unrolls on the GPU (the GPU config) and the CPU baselines.
 run 180 $L bench --backend cuda --suite meta --config configs/meta-train-gpu.json --iterations 5 --json
+run 120 $L bench --backend cuda --suite meta --estimators tbptt --iterations 5 --json
 run 120 $L bench --backend cpu --suite meta --iterations 5 --json
 run 120 python3 tests/torch/replay_check.py --lopt "$L" --backend cuda
 if command -v nvcc >/dev/null || [ -x /usr/local/cuda/bin/nvcc ]; then

@@ -12,16 +12,17 @@ internal static class MetaBench
     {
         if (iterations < 1) throw new CliError($"--iterations {iterations} must be >= 1.");
         var config = configPath is { } p ? MetaTrainingConfig.Load(p) : MetaTrainingConfig.Default;
-        bool batched = config.Unroll == MetaTrainingConfig.BatchedUnroll;
-        if (!batched && engine is not CpuBackend)
-            throw new CliError($"--backend {engine.Kind.ToString().ToLowerInvariant()}: the config's unrolls are per-slot (CPU only); time a config with \"unroll\": \"batched\" on a device.");
-        // Batched unrolls have no TBPTT (it needs the per-step tape); time it per-slot.
-        estimatorList ??= batched ? "es,pes" : "tbptt,es,pes";
+        bool batched = config.Unroll == MetaTrainingConfig.BatchedUnroll, onDevice = engine is not CpuBackend;
+        // Batched unrolls serve ES/PES; TBPTT unrolls per slot, with its per-coordinate work on the backend;
+        // per-slot ES/PES run on the CPU only.
+        estimatorList ??= batched ? "es,pes" : onDevice ? "tbptt" : "tbptt,es,pes";
         var names = estimatorList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (names.Length == 0) throw new CliError("--estimators is empty.");
         foreach (var n in names)
             if (n is not ("tbptt" or "es" or "pes")) throw new CliError($"--estimators: '{n}' is not tbptt, es or pes.");
             else if (batched && n == "tbptt") throw new CliError("--estimators: tbptt has no batched unrolls; time it with a per-slot config.");
+            else if (!batched && onDevice && n != "tbptt")
+                throw new CliError($"--estimators: {n} with per-slot unrolls runs on the CPU only; time it on {engine.Kind.ToString().ToLowerInvariant()} with a config that has \"unroll\": \"batched\".");
         if (!asJson)
             Console.WriteLine($"{"estimator",-9} {"backend",-7} {"unroll",-8} {"slots",5} {"meta-grads/s",12} {"problem-steps/s",15} {"inner-steps/s",13} {"optimizer",9} {"task",6} {"backward",8}");
         foreach (var name in names)
