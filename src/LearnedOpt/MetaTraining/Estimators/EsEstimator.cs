@@ -44,39 +44,8 @@ public sealed class EsEstimator : IMetaGradientEstimator
         }
         var plus = new InnerState[n];
         var minus = new InnerState[n];
-        var lp = new double[n][];
-        var lm = new double[n][];
-        if (_env is IBatchedUnrollEnvironment batched)
-        {
-            // All 2n trajectories in one lock-step unroll on the environment's backend.
-            var requests = new UnrollRequest[2 * n];
-            for (int i = 0; i < n; i++)
-            {
-                plus[i] = _states[i]!.Clone();
-                minus[i] = _states[i]!.Clone();
-                requests[2 * i] = new UnrollRequest(i, plus[i], Perturbation.Offset(phi, eps[i], +1), plan[i]);
-                requests[2 * i + 1] = new UnrollRequest(i, minus[i], Perturbation.Offset(phi, eps[i], -1), plan[i]);
-            }
-            var points = batched.UnrollMany(requests);
-            for (int i = 0; i < n; i++) (lp[i], lm[i]) = (points[2 * i], points[2 * i + 1]);
-        }
-        else
-        {
-            Parallel.For(0, 2 * n, new ParallelOptions { MaxDegreeOfParallelism = _threads }, j =>
-            {
-                int i = j / 2;
-                if (j % 2 == 0)
-                {
-                    plus[i] = _states[i]!.Clone();
-                    lp[i] = _env.Unroll(i, plus[i], Perturbation.Offset(phi, eps[i], +1), plan[i]);
-                }
-                else
-                {
-                    minus[i] = _states[i]!.Clone();
-                    lm[i] = _env.Unroll(i, minus[i], Perturbation.Offset(phi, eps[i], -1), plan[i]);
-                }
-            });
-        }
+        for (int i = 0; i < n; i++) (plus[i], minus[i]) = (_states[i]!.Clone(), _states[i]!.Clone());
+        var (lp, lm) = Perturbation.UnrollPairs(_env, plus, minus, phi, eps, plan, _threads);
         var g = new double[phi.Length];
         double loss = 0;
         long steps = 0;

@@ -33,4 +33,38 @@ internal static class Perturbation
         if (!(sigma > 0) || !double.IsFinite(sigma))
             throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "The perturbation scale sigma must be finite and > 0.");
     }
+
+    /// <summary>
+    /// Unrolls every slot's pair from <paramref name="plus"/> / <paramref name="minus"/> (updated in place)
+    /// with φ ± εᵢ: in one lock-step call when the environment batches, else as 2n unrolls on threads.
+    /// Returns the per-step point losses of the + and − trajectories.
+    /// </summary>
+    public static (double[][] Plus, double[][] Minus) UnrollPairs(IUnrollEnvironment env, InnerState[] plus, InnerState[] minus,
+                                                                   float[] phi, float[][] eps, Truncation[] plan, int threads)
+    {
+        int n = plus.Length;
+        var lp = new double[n][];
+        var lm = new double[n][];
+        if (env is IBatchedUnrollEnvironment batched)
+        {
+            var requests = new UnrollRequest[2 * n];
+            for (int i = 0; i < n; i++)
+            {
+                requests[2 * i] = new UnrollRequest(i, plus[i], Offset(phi, eps[i], +1), plan[i]);
+                requests[2 * i + 1] = new UnrollRequest(i, minus[i], Offset(phi, eps[i], -1), plan[i]);
+            }
+            var points = batched.UnrollMany(requests);
+            for (int i = 0; i < n; i++) (lp[i], lm[i]) = (points[2 * i], points[2 * i + 1]);
+        }
+        else
+        {
+            Parallel.For(0, 2 * n, new ParallelOptions { MaxDegreeOfParallelism = threads }, j =>
+            {
+                int i = j / 2;
+                if (j % 2 == 0) lp[i] = env.Unroll(i, plus[i], Offset(phi, eps[i], +1), plan[i]);
+                else lm[i] = env.Unroll(i, minus[i], Offset(phi, eps[i], -1), plan[i]);
+            });
+        }
+        return (lp, lm);
+    }
 }

@@ -52,29 +52,7 @@ public sealed class PesEstimator : IMetaGradientEstimator
             }
             eps[i] = Perturbation.Draw(_rng, phi.Length, _sigma);
         }
-        var lp = new double[n][];
-        var lm = new double[n][];
-        if (_env is IBatchedUnrollEnvironment batched)
-        {
-            // All 2n trajectories in one lock-step unroll on the environment's backend.
-            var requests = new UnrollRequest[2 * n];
-            for (int i = 0; i < n; i++)
-            {
-                requests[2 * i] = new UnrollRequest(i, _plus[i]!, Perturbation.Offset(phi, eps[i], +1), plan[i]);
-                requests[2 * i + 1] = new UnrollRequest(i, _minus[i]!, Perturbation.Offset(phi, eps[i], -1), plan[i]);
-            }
-            var points = batched.UnrollMany(requests);
-            for (int i = 0; i < n; i++) (lp[i], lm[i]) = (points[2 * i], points[2 * i + 1]);
-        }
-        else
-        {
-            Parallel.For(0, 2 * n, new ParallelOptions { MaxDegreeOfParallelism = _threads }, j =>
-            {
-                int i = j / 2;
-                if (j % 2 == 0) lp[i] = _env.Unroll(i, _plus[i]!, Perturbation.Offset(phi, eps[i], +1), plan[i]);
-                else lm[i] = _env.Unroll(i, _minus[i]!, Perturbation.Offset(phi, eps[i], -1), plan[i]);
-            });
-        }
+        var (lp, lm) = Perturbation.UnrollPairs(_env, Array.ConvertAll(_plus, s => s!), Array.ConvertAll(_minus, s => s!), phi, eps, plan, _threads);
         var g = new double[phi.Length];
         double loss = 0;
         long steps = 0;
