@@ -4,7 +4,7 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 
 /// <summary>
 /// A separate C# statement of one coordinate of the HRNN step in float64 (docs/hrnn.md, "One step", with the
-/// parameter cell, §5 up to the per-tensor RMS rescale) and its hand-written adjoint, to compare
+/// parameter cell, the outputs up to the per-tensor RMS rescale) and its hand-written adjoint, to compare
 /// with the native lopt_hrnn_grad.h (it uses .NET's Math.Asinh and the managed BiasGru).
 /// </summary>
 internal static class HrnnCoordinateReference
