@@ -3,7 +3,7 @@
 // native/kernels/optim.cu, validation, then timing with CUDA events at 1e6/1e7/1e8 floats.
 // Built by CMake only when nvcc exists (target lopt_kernel_bench):
 //   cmake -S . -B build && cmake --build build --target lopt_kernel_bench && ./build/lopt_kernel_bench
-// Bytes per parameter are counted as perf-notes.md says: copy 8 (read + write), Adam 28.
+// Bytes per parameter: copy 8 (read + write), Adam 28 (g, p, m, v read; p, m, v written).
 #include <cstdio>
 #include <cstdlib>
 #include <cmath>

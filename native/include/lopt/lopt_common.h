@@ -38,7 +38,7 @@ LOPT_HD float lopt_sign(float x) { return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 
 LOPT_HD float lopt_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
 
 // asinh that is odd and accurate in float32 for any |x| (the naive log(x + sqrt(1 + x^2))
-// cancels for negative x; hrnn.md D2).
+// cancels for negative x; docs/hrnn.md R2).
 LOPT_HD float lopt_asinh(float x) {
     float a = fabsf(x);
     float r;

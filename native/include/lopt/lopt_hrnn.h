@@ -1,4 +1,4 @@
-// Hierarchical RNN learned optimizer (Wichrowska et al. 2017; /work/shared/ref/hrnn.md): the one
+// Hierarchical RNN learned optimizer (Wichrowska et al. 2017, arXiv:1703.04813; math in docs/hrnn.md): the one
 // definition of its per-coordinate step (features, parameter BiasGRU, readouts, update) and of the
 // per-unit pieces of the small tensor/global cells, shared by the CUDA kernels (hrnn.cu) and the
 // CPU launchers (hrnn_cpu.cpp). Drivers differ only in how they loop over coordinates and units.
@@ -7,8 +7,8 @@
 
 #include "lopt_common.h"
 
-// Parameter-RNN hidden size and timescales are compile-time constants (spec: H0 = 10 must work,
-// others may be rejected; S must be 4). H1 and H2 are runtime sizes.
+// Parameter-RNN hidden size and timescales are compile-time constants (the reference code's H0 = 10
+// and S = 4; weight files with others are rejected). H1 and H2 are runtime sizes.
 #define LOPT_HRNN_H0 10
 #define LOPT_HRNN_S 4
 #define LOPT_HRNN_F 12                           // features: 4 g^, 3 products, 4 q, rho
@@ -179,7 +179,7 @@ LOPT_HD float lopt_hrnn_tanh(float z) {
     return z < 0.0f ? nt : t;
 }
 
-// Odd asinh, accurate for any |x| (hrnn.md D2): log1p(a + a^2 / (1 + sqrt(1 + a^2))) with the
+// Odd asinh, accurate for any |x| (docs/hrnn.md R2): log1p(a + a^2 / (1 + sqrt(1 + a^2))) with the
 // log1p correction for small arguments, and ln(2a) where a^2 would overflow.
 LOPT_HD float lopt_hrnn_asinh(float x) {
     float a = fabsf(x);
@@ -192,7 +192,7 @@ LOPT_HD float lopt_hrnn_asinh(float x) {
     return x < 0.0f ? nr : r;
 }
 
-// --- the per-coordinate step (hrnn.md §4, §2 with H0 = 10, §5), on L coordinates at once: every
+// --- the per-coordinate step (docs/hrnn.md, "One step", with H0 = 10), on L coordinates at once: every
 // loop has the lane loop innermost so the CPU vectorises across coordinates; CUDA uses L = 1 ---
 
 // Features x (F x L) from the gradients, updating m, v (S x L) in place; beta, eta are the

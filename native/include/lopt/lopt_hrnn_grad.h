@@ -1,7 +1,7 @@
 // Per-coordinate HRNN step with its hand-written adjoint, templated on the scalar type (float for
 // speed, double for finite-difference-checked meta-gradients). The one definition of the
 // per-element math of truncated BPTT through the HRNN (docs/meta-grad.md), shared by the CPU
-// launchers (hrnn_grad_cpu.cpp) and, through NVRTC, by CUDA kernels. Formulas: hrnn.md §2, §4, §5;
+// launchers (hrnn_grad_cpu.cpp) and, through NVRTC, by CUDA kernels. Formulas: docs/hrnn.md, "One step";
 // the ±33 clip passes its gradient straight through (D9). The adjoint recomputes the forward from
 // the coordinate's old state, so a tape keeps only the 21 state values entering each step.
 #ifndef LOPT_HRNN_GRAD_H
@@ -73,7 +73,7 @@ template <int Mode, typename T> LOPT_HD void lopt_hg_acc(T* p, T v) {
 
 template <typename T> LOPT_HD T lopt_hg_sigmoid(T z) { return T(1) / (T(1) + lopt_hg_exp(-z)); }
 
-// Odd asinh, accurate for any |x| (hrnn.md D2); the float branch matches lopt_asinh.
+// Odd asinh, accurate for any |x| (docs/hrnn.md R2); the float branch matches lopt_asinh.
 template <typename T> LOPT_HD T lopt_hg_asinh(T x) {
     T a = lopt_hg_abs(x);
     T r;
@@ -86,7 +86,7 @@ template <typename T> LOPT_HD T lopt_hg_asinh(T x) {
     return x < T(0) ? -r : r;
 }
 
-// m, v updates and features x (hrnn.md §4); bs receives beta_1..beta_S.
+// m, v updates and features x (docs/hrnn.md, features); bs receives beta_1..beta_S.
 template <typename T>
 LOPT_HD void lopt_hg_features(T g, T beta, T eta, T rho, const T* m, const T* v, T* mn, T* vn, T* x, T* bs) {
     const int S = LOPT_HRNN_S;

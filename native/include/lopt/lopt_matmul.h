@@ -1,4 +1,4 @@
-// MatMulAlgorithm(n, k) per instance (problems.md §2.7), shared by the CPU launcher
+// MatMulAlgorithm(n, k) per instance (docs/tasks.md), shared by the CPU launcher
 // (native/cpu/matmul_cpu.cpp, one instance per OpenMP iteration) and the CUDA kernel
 // (native/kernels/matmul.cu, one thread per instance). The float64 reference is
 // src/LearnedOpt/Tasks/Synthetic/MatMulTask.cs; this is the same algorithm step for step:

@@ -3,7 +3,7 @@ using LearnedOpt.Optimizers.Hrnn;
 
 namespace LearnedOpt.Cli.Commands;
 
-/// <summary><c>lopt hrnn init --seed S --out W.safetensors [--sizes 10,20,20]</c>: fresh HRNN weights (hrnn.md §3).</summary>
+/// <summary><c>lopt hrnn init --seed S --out W.safetensors [--sizes 10,20,20]</c>: fresh HRNN weights (docs/hrnn.md, initialisation).</summary>
 public sealed class HrnnCommand : ICommandFactory
 {
     public Command Create()

@@ -7,8 +7,9 @@ using LearnedOpt.Interop;
 namespace LearnedOpt.Cli.Commands;
 
 /// <summary>
-/// `lopt info`: what this machine offers: runtime, native libraries (where found, or every
-/// attempt), versions, devices, kernel cache, and the backend that would be chosen and why.
+/// `lopt info [--verbose]`: what this machine offers: runtime, native libraries (where found; for a
+/// missing one the names tried, and with --verbose every path tried and why it failed), versions,
+/// devices, kernel cache, and the backend that would be chosen and why.
 /// Every CUDA probe is guarded, so it reports rather than crashes on a machine without CUDA.
 /// </summary>
 public sealed class InfoCommand : ICommandFactory
@@ -20,21 +21,23 @@ public sealed class InfoCommand : ICommandFactory
             Description = "Backend to select: auto, cpu or cuda.",
             DefaultValueFactory = _ => "auto",
         };
+        var verbose = new Option<bool>("--verbose") { Description = "For each library that was not found, list every path tried and why it failed." };
         var cmd = new Command("info", "Show the runtime, native libraries, CUDA devices and the backend that would be used.");
         cmd.Options.Add(backend);
-        cmd.SetAction(parse => Run(BackendSelector.Parse(parse.GetValue(backend)), Console.Out));
+        cmd.Options.Add(verbose);
+        cmd.SetAction(parse => Run(BackendSelector.Parse(parse.GetValue(backend)), Console.Out, parse.GetValue(verbose)));
         return cmd;
     }
 
-    public static int Run(BackendChoice choice, TextWriter o)
+    public static int Run(BackendChoice choice, TextWriter o, bool verbose = false)
     {
         NativeLibraryResolver.Install();
         o.WriteLine($"runtime: {RuntimeInformation.FrameworkDescription} ({RuntimeInformation.RuntimeIdentifier}), {Environment.ProcessorCount} processors");
-        CpuLibrary(o);
+        CpuLibrary(o, verbose);
         foreach (var name in new[] { LibraryNames.Cuda, LibraryNames.Nvrtc, LibraryNames.Cublas })
         {
             var r = NativeLibraryResolver.Get(name);
-            o.WriteLine(r.Found ? $"library {name}: {r.LoadedFrom}{MappedFile(r.LoadedFrom!)}" : $"library {name}: not found; tried: {r.Trace}");
+            o.WriteLine(r.Found ? $"library {name}: {r.LoadedFrom}{MappedFile(r.LoadedFrom!)}" : $"library {name}: {NotFound(r, verbose)}");
         }
 
         Guarded(o, "driver", LibraryNames.Cuda, () => { var (ma, mi) = CudaLibraries.DriverVersion(); return $"CUDA {ma}.{mi}"; });
@@ -87,7 +90,20 @@ public sealed class InfoCommand : ICommandFactory
         }
     }
 
-    private static void CpuLibrary(TextWriter o)
+    /// <summary>
+    /// What a missing library's line says: by default one line with the file names tried (each
+    /// once, in order); verbose, every candidate path and its loader error on a line of its own.
+    /// </summary>
+    public static string NotFound(NativeLibraryResolver.Resolution r, bool verbose)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        if (verbose)
+            return "not found; tried:" + string.Concat(r.Attempts.Select(a => $"{Environment.NewLine}    {a.Candidate}: {a.Error}"));
+        var names = r.Attempts.Select(a => Path.GetFileName(a.Candidate)).Distinct().ToList();
+        return $"not found (tried {r.Attempts.Count} places for {string.Join(", ", names)}; lopt info --verbose lists them)";
+    }
+
+    private static void CpuLibrary(TextWriter o, bool verbose)
     {
         try
         {
@@ -96,7 +112,10 @@ public sealed class InfoCommand : ICommandFactory
         }
         catch (Exception e) when (e is DllNotFoundException or InvalidOperationException or EntryPointNotFoundException)
         {
-            o.WriteLine($"cpu library: unavailable: {NativeLibraryResolver.Get(LibraryNames.LoptCpu).Trace} ({e.Message.ReplaceLineEndings(" ")})");
+            var r = NativeLibraryResolver.Get(LibraryNames.LoptCpu);
+            o.WriteLine(r.Found
+                ? $"cpu library: unavailable: {r.LoadedFrom} ({e.Message.ReplaceLineEndings(" ")})"
+                : $"cpu library: {NotFound(r, verbose)}");
         }
     }
 

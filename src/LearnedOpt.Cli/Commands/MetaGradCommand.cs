@@ -19,7 +19,7 @@ public sealed class MetaGradCommand : ICommandFactory
 {
     public Command Create()
     {
-        var weights = new Option<string>("--weights") { Description = "HRNN weights (safetensors, hrnn.md §9).", Required = true };
+        var weights = new Option<string>("--weights") { Description = "HRNN weights (safetensors, docs/hrnn.md).", Required = true };
         var problem = new Option<string>("--problem") { Description = "Problem: A (m×n), b (m), x0 (n), F32 or F64.", Required = true };
         var unroll = new Option<int>("--unroll") { Description = "Number of HRNN steps T (>= 1).", Required = true };
         var firstOrder = new Option<bool>("--first-order") { Description = "Treat the inner gradient as a constant input (no Hessian terms)." };

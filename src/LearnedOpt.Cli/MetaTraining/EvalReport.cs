@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using LearnedOpt.MetaTraining.Evaluation;
+using LearnedOpt.Training;
 
 namespace LearnedOpt.Cli.MetaTraining;
 
@@ -10,34 +11,50 @@ public static class EvalReport
 {
     private static string F(double v, string format = "F3") => v.ToString(format, CultureInfo.InvariantCulture);
 
+    /// <summary>The optimizers in table order.</summary>
+    private static readonly string[] Columns = ["hrnn", "adam", "rmsprop", "sgd-momentum"];
+
+    /// <summary>
+    /// A Markdown table: one row per task and horizon, the per-optimizer divergence and spike
+    /// counts beside the means, and the win/tie/loss tally per horizon.
+    /// </summary>
     public static string Table(IReadOnlyList<TaskResult> results, string weights, int seeds)
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"Final log10 loss, mean ± standard error over {seeds} held-out seeds (weights: {weights}); baseline learning rates tuned per task on separate seeds.");
+        sb.AppendLine($"Final log10 loss (whole training set), mean ± standard error over {seeds} held-out seeds (weights: {weights}); baseline learning rates tuned per task on separate seeds.");
+        sb.AppendLine($"diverged: seeds whose final loss is non-finite or above the initial one; spikes: steps whose training loss exceeds {F(RunHealth.SpikeFactor, "G")}× the running median, summed over seeds (both as {string.Join("/", Columns)}).");
         sb.AppendLine();
-        sb.AppendLine("| task | group | steps | hrnn | adam (lr) | rmsprop (lr) | sgd-momentum (lr) | best baseline | hrnn vs best |");
-        sb.AppendLine("|---|---|---|---|---|---|---|---|---|");
+        sb.AppendLine("| task | group | steps | hrnn | adam (lr) | rmsprop (lr) | sgd-momentum (lr) | best baseline | hrnn vs best | diverged | spikes |");
+        sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
             if (r.Skipped != null)
             {
-                sb.AppendLine($"| {r.Task} | {r.Group} | {r.Steps} | skipped: {r.Skipped} | | | | | |");
+                sb.AppendLine($"| {r.Task} | {r.Group} | {r.Steps} | skipped: {r.Skipped} | | | | | | | |");
                 continue;
             }
+            OptimizerResult Of(string name) => r.Optimizers.First(x => x.Optimizer == name);
             string Cell(string name)
             {
-                var o = r.Optimizers.First(x => x.Optimizer == name);
+                var o = Of(name);
                 return $"{F(o.Mean)} ± {F(o.StdErr)}" + (o.LearningRate is { } lr ? $" ({F(lr, "G2")})" : "");
             }
-            sb.AppendLine($"| {r.Task} | {r.Group} | {r.Steps} | {Cell("hrnn")} | {Cell("adam")} | {Cell("rmsprop")} | {Cell("sgd-momentum")} | {r.BestBaseline!.Optimizer} | {r.Verdict.ToString()!.ToLowerInvariant()} |");
+            string diverged = string.Join("/", Columns.Select(c => Of(c).DivergedSeeds));
+            string spikes = string.Join("/", Columns.Select(c => Of(c).TotalSpikes));
+            sb.AppendLine($"| {r.Task} | {r.Group} | {r.Steps} | {Cell("hrnn")} | {Cell("adam")} | {Cell("rmsprop")} | {Cell("sgd-momentum")} | {r.BestBaseline!.Optimizer} | {r.Verdict.ToString()!.ToLowerInvariant()} | {diverged} | {spikes} |");
         }
-        var done = results.Where(r => r.Verdict != null).ToList();
         sb.AppendLine();
-        sb.AppendLine($"HRNN vs the best tuned baseline: {done.Count(r => r.Verdict == Verdict.Win)} wins, {done.Count(r => r.Verdict == Verdict.Tie)} ties, {done.Count(r => r.Verdict == Verdict.Loss)} losses (win/loss: difference beyond 2 standard errors).");
+        var horizons = results.Select(r => r.Steps).Distinct().ToList();
+        foreach (var steps in horizons)
+        {
+            var done = results.Where(r => r.Verdict != null && r.Steps == steps).ToList();
+            string at = horizons.Count > 1 ? $" at {steps} steps" : "";
+            sb.AppendLine($"HRNN vs the best tuned baseline{at}: {done.Count(r => r.Verdict == Verdict.Win)} wins, {done.Count(r => r.Verdict == Verdict.Tie)} ties, {done.Count(r => r.Verdict == Verdict.Loss)} losses (win/loss: difference beyond 2 standard errors; a diverged HRNN seed is a loss).");
+        }
         return sb.ToString();
     }
 
-    public static string Json(IReadOnlyList<TaskResult> results, string weights, int seeds, int steps)
+    public static string Json(IReadOnlyList<TaskResult> results, string weights, int seeds, IReadOnlyList<int> horizons)
     {
         using var s = new MemoryStream();
         using (var w = new Utf8JsonWriter(s, new JsonWriterOptions { Indented = true }))
@@ -45,7 +62,10 @@ public static class EvalReport
             w.WriteStartObject();
             w.WriteString("weights", weights);
             w.WriteNumber("seeds", seeds);
-            w.WriteNumber("steps", steps);
+            if (horizons.Count == 1) w.WriteNumber("steps", horizons[0]);
+            w.WriteStartArray("horizons");
+            foreach (var h in horizons) w.WriteNumberValue(h);
+            w.WriteEndArray();
             w.WriteStartArray("tasks");
             foreach (var r in results)
             {
@@ -63,6 +83,20 @@ public static class EvalReport
                     if (o.LearningRate is { } lr) w.WriteNumber("learningRate", lr);
                     w.WriteNumber("meanFinalLog10", o.Mean);
                     w.WriteNumber("stdErr", o.StdErr);
+                    w.WriteNumber("divergedSeeds", o.DivergedSeeds);
+                    w.WriteNumber("spikes", o.TotalSpikes);
+                    if (o.Diverged != null)
+                    {
+                        w.WriteStartArray("diverged");
+                        foreach (var d in o.Diverged) w.WriteBooleanValue(d);
+                        w.WriteEndArray();
+                    }
+                    if (o.Spikes != null)
+                    {
+                        w.WriteStartArray("spikesPerSeed");
+                        foreach (var k in o.Spikes) w.WriteNumberValue(k);
+                        w.WriteEndArray();
+                    }
                     w.WriteStartArray("finalLog10");
                     foreach (var x in o.FinalLog10) w.WriteNumberValue(x);
                     w.WriteEndArray();

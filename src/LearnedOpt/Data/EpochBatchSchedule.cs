@@ -3,7 +3,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Data;
 
 /// <summary>
-/// HRNN batching (problems.md §3): shuffle the rows, read disjoint batches; when the next batch
+/// HRNN batching (docs/tasks.md decision 7): shuffle the rows, read disjoint batches; when the next batch
 /// would run past the end, reshuffle and restart, so an epoch is floor(rows / batch) steps.
 /// Epoch e's permutation comes from rng.Fork(<paramref name="stream"/>).Fork(e), which depends on
 /// the generator's seed only. The one schedule of the real-data MLPs ("epoch") and the synthetic

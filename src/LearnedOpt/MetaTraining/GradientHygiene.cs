@@ -1,9 +1,9 @@
 namespace LearnedOpt.MetaTraining;
 
 /// <summary>
-/// Meta-gradient cleaning before the meta-update (decision 7): non-finite entries → 0, clip each
+/// Meta-gradient cleaning before the meta-update (docs/meta-training.md, decision 7): non-finite entries → 0, clip each
 /// entry to ±clipValue, then scale the whole vector down to global norm ≤ clipNorm (one spike
-/// otherwise saturates Adam's second moments; meta-training-notes.md). Returns the norm before the global clip.
+/// otherwise saturates Adam's second moments, as seen in exploratory runs). Returns the norm before the global clip.
 /// </summary>
 public static class GradientHygiene
 {

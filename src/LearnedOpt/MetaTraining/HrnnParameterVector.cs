@@ -4,7 +4,7 @@ namespace LearnedOpt.MetaTraining;
 
 /// <summary>
 /// φ as one flat float vector: the HRNN weight tensors concatenated in the weight-file layout order
-/// (hrnn.md §9), for sizes 10/H1/H2. Every weight, the initial hidden states included, is meta-trained.
+/// (docs/hrnn.md, "Weight and state files"), for sizes 10/H1/H2. Every weight, the initial hidden states included, is meta-trained.
 /// </summary>
 public sealed class HrnnParameterVector
 {

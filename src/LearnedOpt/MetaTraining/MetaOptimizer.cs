@@ -68,7 +68,7 @@ public sealed class MetaAdam : MetaOptimizer
 }
 
 /// <summary>
-/// The HRNN reference's TF1 RMSProp (meta-training.md §1.4): lr 1e-6, decay 0.9, ε 1e-20,
+/// The HRNN reference's TF1 RMSProp (docs/meta-training.md): lr 1e-6, decay 0.9, ε 1e-20,
 /// accumulator initialised to 1: ms ← 0.9·ms + 0.1·g², φ ← φ − lr·g/√(ms + ε).
 /// </summary>
 public sealed class ReferenceRmsProp : MetaOptimizer

@@ -69,7 +69,7 @@ public sealed class MetaTrainer : IDisposable
         TrainingProblems = sampler.Entries.Count;
     }
 
-    /// <summary>φ at iteration 0: the initWeights file (warm start) or the spec's initialisation with initSeed.</summary>
+    /// <summary>φ at iteration 0: the initWeights file (warm start) or the initialisation of docs/hrnn.md with initSeed.</summary>
     private static HrnnWeights InitialWeights(MetaTrainingConfig config)
     {
         if (config.InitWeights is not { } path) return HrnnWeightInit.Create(config.InitSeed, config.H1, config.H2);

@@ -21,7 +21,7 @@ public sealed record MetaTrainingConfig
     /// <summary>Inner problems in flight per meta-iteration (each its own episode).</summary>
     public int Slots { get; set; } = 16;
     public int MetaIterations { get; set; } = 20000;
-    /// <summary>Episode length = min + round(Exp(meanExtra)), at most max (meta-training-notes.md).</summary>
+    /// <summary>Episode length = min + round(Exp(meanExtra)), at most max (docs/meta-training.md).</summary>
     public int EpisodeMinSteps { get; set; } = 100;
     public double EpisodeMeanExtraSteps { get; set; } = 100;
     public int EpisodeMaxSteps { get; set; } = 400;

@@ -10,7 +10,7 @@ public static class FashionMnistTasks
 {
     public const int BatchSize = 128;
 
-    /// <summary>784-h-10 ReLU, hk.Linear init, the full 60k train split in §3 epochs, the 10k test split.</summary>
+    /// <summary>784-h-10 ReLU, hk.Linear init, the full 60k train split in epochs of disjoint batches (docs/tasks-real-data.md), the 10k test split.</summary>
     public static MlpClassificationTask Relu(string name, ImageClassificationData data, int hidden)
     {
         ArgumentNullException.ThrowIfNull(data);

@@ -3,7 +3,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tasks;
 
 /// <summary>
-/// The held-out evaluation suite, named in this one place (README decision 8, problems.md §4):
+/// The held-out evaluation suite, named in this one place (docs/tasks-real-data.md):
 /// the real-data tasks, the L2O-DM quadratic, and the HRNN reference's in-distribution test
 /// problems (by registry name) on instance seeds that meta-training never draws.
 /// </summary>

@@ -4,7 +4,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tasks;
 
 /// <summary>
-/// The L2O-DM quadratic (Andrychowicz et al. 2016; problems.md §4): 128 independent 10-D problems
+/// The L2O-DM quadratic (Andrychowicz et al. 2016, arXiv:1606.04474; docs/tasks-real-data.md): 128 independent 10-D problems
 /// trained together, f(x) = (1/128) Σᵢ ‖Wᵢxᵢ − yᵢ‖² (no ½), W and y ~ U[0,1) fixed by the instance
 /// seed, x0 ~ N(0, 0.01²). One tensor <c>x</c> of shape (128, 10); no data, so every step sees the exact gradient.
 /// </summary>

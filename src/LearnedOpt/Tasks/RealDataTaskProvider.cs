@@ -4,7 +4,7 @@ using LearnedOpt.Optimizers;
 namespace LearnedOpt.Tasks;
 
 /// <summary>
-/// The held-out real-data tasks and the L2O-DM quadratic (never meta-trained on: README decision 8).
+/// The held-out real-data tasks and the L2O-DM quadratic (never meta-trained on, so that evaluation measures generalisation; docs/tasks-real-data.md).
 /// Entries are listed even when Fashion-MNIST is absent; building one then says how to install it.
 /// </summary>
 public sealed class RealDataTaskProvider : ITaskProvider

@@ -26,12 +26,10 @@ public static class TaskTrainer
         if (optimizer.Tensors.Count != specs.Count || optimizer.Tensors.Zip(specs).Any(p => p.First.Length != p.Second.Length))
             throw new ArgumentException($"The optimizer was built for other tensors than task '{task.Name}' has.", nameof(optimizer));
 
-        var root = new Rng(seed);
-        var batches = root.Fork("batches");
-        var theta = task.SampleInitialPoint(root.Fork("init"));
+        var batches = new Rng(seed).Fork("batches");
+        var hostParams = InitialParameters(task, seed);
+        var theta = hostParams.Select(p => new double[p.Length]).ToArray();
         var grad = specs.Select(s => new double[s.Length]).ToArray();
-        // Parameters are stored in float32 from the start: the task sees exactly what the optimizer holds.
-        var hostParams = theta.Select(t => Array.ConvertAll(t, v => (float)v)).ToArray();
         var hostGrads = specs.Select(s => new float[s.Length]).ToArray();
 
         var backend = optimizer.Backend;
@@ -67,4 +65,20 @@ public static class TaskTrainer
             foreach (var b in gradBuffers) b.Dispose();
         }
     }
+
+    /// <summary>
+    /// The parameters a run with <paramref name="seed"/> starts from: a draw from the task's
+    /// initial-point distribution ("init" stream), stored in float32 from the start so that the task
+    /// sees exactly what the optimizer holds.
+    /// </summary>
+    public static float[][] InitialParameters(ITask task, ulong seed)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        var theta = task.SampleInitialPoint(new Rng(seed).Fork("init"));
+        return theta.Select(t => Array.ConvertAll(t, v => (float)v)).ToArray();
+    }
+
+    /// <summary><see cref="InitialParameters"/> widened to float64, as tasks take them.</summary>
+    public static double[][] InitialTheta(ITask task, ulong seed)
+        => InitialParameters(task, seed).Select(p => Array.ConvertAll(p, v => (double)v)).ToArray();
 }

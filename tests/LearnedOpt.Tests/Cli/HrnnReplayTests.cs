@@ -7,7 +7,7 @@ namespace LearnedOpt.Tests.Cli;
 
 /// <summary>
 /// Issue 4's acceptance: `lopt replay --optimizer hrnn` against the independent double-precision
-/// reference of the spec over 24 steps, the whole trajectory and the final state (hrnn.md §10 tolerance).
+/// reference of docs/hrnn.md over 24 steps, the whole trajectory and the final state (docs/hrnn.md accuracy target).
 /// </summary>
 [Collection(CliCollection.Name)]
 public sealed class HrnnReplayTests : IDisposable

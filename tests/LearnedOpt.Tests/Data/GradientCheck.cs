@@ -3,7 +3,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tests.Data;
 
 /// <summary>
-/// problems.md §5: float64 central differences (f(θ+hu) − f(θ−hu))/2h with h = 1e-6·max(1, ‖θ‖∞)
+/// docs/tasks.md, tests: float64 central differences (f(θ+hu) − f(θ−hu))/2h with h = 1e-6·max(1, ‖θ‖∞)
 /// against ∇f·u, for 5 random unit directions and 20 random coordinates.
 /// </summary>
 internal static class GradientCheck

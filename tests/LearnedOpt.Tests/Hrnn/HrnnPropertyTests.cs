@@ -75,7 +75,7 @@ public class HrnnPropertyTests
         double rms = Math.Sqrt(theta.Select(x => (double)x * x).Average());
         Assert.InRange(rms, expected * (1 - 1e-4), expected * (1 + 1e-4));
         // The same coordinates move the same way at gradient scale 1: the features are invariant
-        // to the gradient's scale where |g| >> 1e-6 (hrnn.md §4).
+        // to the gradient's scale where |g| >> 1e-6 (docs/hrnn.md, features).
         var unit = Run(weights, [n], _ => [g.Select(x => (float)(x / scale)).ToArray()], 1)[0];
         for (int i = 0; i < n; i++)
             if (Math.Abs(g[i]) >= 1e-4) Assert.True(Math.Abs(theta[i] - unit[i]) <= 1e-3 * expected, $"coordinate {i}: {theta[i]} vs {unit[i]} at scale 1");

@@ -3,8 +3,8 @@ using LearnedOpt.Optimizers.Hrnn;
 namespace LearnedOpt.Tests.Hrnn;
 
 /// <summary>
-/// An independent double-precision scalar evaluation of one HRNN step, written from
-/// /work/shared/ref/hrnn.md §2–§7 (it shares no code with native/). Non-finite policy as
+/// An independent double-precision scalar evaluation of one HRNN step, written from the math of
+/// docs/hrnn.md, "One step" (it shares no code with native/). Non-finite policy as
 /// docs/hrnn.md: a tensor with a gradient entry that is non-finite or above 1e18 in magnitude
 /// keeps its state, does not move, and is left out of the global mean.
 /// </summary>
@@ -124,7 +124,7 @@ internal sealed class HrnnReference
         return updates;
     }
 
-    // BiasGRU of hrnn.md §2: blocks [r | u | c], reset applied to h before the candidate matmul.
+    // BiasGRU of docs/hrnn.md, cell: blocks [r | u | c], reset applied to h before the candidate matmul.
     private double[] Gru(double[] x, double[] h, string level, double[]? e)
     {
         var wx = _w[$"cell/{level}/w_x"];

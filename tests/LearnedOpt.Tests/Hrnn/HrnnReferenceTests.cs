@@ -4,7 +4,7 @@ using LearnedOpt.Optimizers.Hrnn;
 
 namespace LearnedOpt.Tests.Hrnn;
 
-/// <summary>The CPU launchers against the independent double-precision reference (hrnn.md §10 tolerance).</summary>
+/// <summary>The CPU launchers against the independent double-precision reference (docs/hrnn.md accuracy target).</summary>
 public class HrnnReferenceTests
 {
     [Theory]

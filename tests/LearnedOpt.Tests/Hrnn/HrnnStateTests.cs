@@ -5,7 +5,7 @@ using LearnedOpt.Optimizers.Hrnn;
 
 namespace LearnedOpt.Tests.Hrnn;
 
-/// <summary>The state contract (hrnn.md §10): export, import, initial state, rejection of bad files.</summary>
+/// <summary>The state contract (docs/hrnn.md, "Weight and state files"): export, import, initial state, rejection of bad files.</summary>
 public class HrnnStateTests
 {
     private static readonly long[] Lengths = [6, 40];

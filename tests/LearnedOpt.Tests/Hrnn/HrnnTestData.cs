@@ -47,7 +47,7 @@ internal static class HrnnTestData
     }
 
     /// <summary>
-    /// hrnn.md §10: each update within 1e-3 of the tensor's largest reference update, after one
+    /// docs/hrnn.md, "Weight and state files": each update within 1e-3 of the tensor's largest reference update, after one
     /// float32 ulp of θ for rounding.
     /// </summary>
     public static void AssertUpdate(string what, float[] before, float[] after, double[] reference)

@@ -3,7 +3,7 @@ using LearnedOpt.Optimizers.Hrnn;
 
 namespace LearnedOpt.Tests.Hrnn;
 
-/// <summary>The weight-file contract (hrnn.md §9) and the initialisation rules (§3).</summary>
+/// <summary>The weight-file contract (docs/hrnn.md, "Weight and state files") and the initialisation rules.</summary>
 public class HrnnWeightFileTests
 {
     private static string TempFile() => Path.Combine(Path.GetTempPath(), $"hrnn-{Guid.NewGuid():N}.safetensors");

@@ -15,6 +15,28 @@ public class ConfigTests
     }
 
     [Fact]
+    public void TheDefaultConfigFileIsTheEmbeddedDefaultAndEveryShippedConfigLoads()
+    {
+        string root = RepoRoot();
+        // The default config is the recipe of the shipped weights/hrnn-default.safetensors.
+        Assert.Equal(MetaTrainingConfig.Default, MetaTrainingConfig.Load(Path.Combine(root, "configs", "meta-train-default.json")));
+        var files = Directory.GetFiles(Path.Combine(root, "configs"), "*.json");
+        Assert.NotEmpty(files);
+        foreach (var file in files)
+        {
+            var c = MetaTrainingConfig.Load(file);
+            if (c.InitWeights is { } w) Assert.True(File.Exists(Path.Combine(root, w)), $"{file}: initWeights {w} is not in the repository");
+        }
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Interop.sln"))) return dir.FullName;
+        throw new InvalidOperationException($"no Interop.sln above {AppContext.BaseDirectory}");
+    }
+
+    [Fact]
     public void MissingKeysKeepTheirDefaults()
     {
         var c = MetaTrainingConfig.FromJson("{ \"slots\": 3 }", "test");

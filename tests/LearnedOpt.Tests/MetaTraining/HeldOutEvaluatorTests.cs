@@ -60,6 +60,56 @@ public class HeldOutEvaluatorTests
         Assert.All(eval.Concat(tune), s => Assert.True(HeldOutSuite.IsHeldOutSeed(s)));
     }
 
+    [Fact]
+    public void DataTasksAreScoredByTheWholeTrainLossAndRunsRecordDivergenceAndSpikes()
+    {
+        // logistic-10 trains on minibatches; its score is the full-data loss after the last step.
+        var member = HeldOutSuite.Members.Single(m => m.Task == "logistic-10");
+        var entry = TaskRegistry.Get(member.Task);
+        var result = new HeldOutEvaluator(new CpuBackend(), HrnnWeightInit.Create(3)) { Seeds = 2, TuningSeeds = 1, Steps = 20 }.Evaluate(member);
+        var adam = result.Optimizers.Single(o => o.Optimizer == "adam");
+        var seeds = HeldOutSuite.Seeds(member.Task, 2);
+        for (int s = 0; s < seeds.Length; s++)
+        {
+            var task = entry.Build(seeds[s]);
+            Assert.True(task.BatchSize > 0);
+            using var opt = new HandDesignedOptimizer(OptimizerKind.Adam, new CpuBackend(), task.Parameters,
+                HyperParameters.Defaults(OptimizerKind.Adam) with { Lr = (float)adam.LearningRate!.Value });
+            var run = TaskTrainer.Run(task, opt, seeds[s], 20);
+            double final = task.Loss(run.FinalTheta, null);
+            Assert.Equal(Math.Log10(final), adam.FinalLog10[s], 12);
+            Assert.NotEqual(run.StepLosses.Skip(10).Average(), final); // not the minibatch mean it replaced
+            double initial = task.Loss(TaskTrainer.InitialTheta(task, seeds[s]), null);
+            Assert.Equal(final > initial, adam.Diverged![s]);
+            Assert.Equal(RunHealth.CountSpikes(run.StepLosses), adam.Spikes![s]);
+        }
+        Assert.All(result.Optimizers, o => Assert.Equal(2, o.Diverged!.Length));
+    }
+
+    [Fact]
+    public void AnOversizedLearningRateDivergesOnEverySeedAndAStableOneOnNone()
+    {
+        // On the L2O quadratic, SGD with momentum at lr 10 blows up; Adam at 1e-3 only moves downhill.
+        var blowUp = new HeldOutEvaluator(new CpuBackend(), HrnnWeightInit.Create(3)) { Seeds = 3, TuningSeeds = 1, Steps = 30, Grid = [10] }.Evaluate(L2o);
+        Assert.Equal(3, blowUp.Optimizers.Single(o => o.Optimizer == "sgd-momentum").DivergedSeeds);
+        var calm = new HeldOutEvaluator(new CpuBackend(), HrnnWeightInit.Create(3)) { Seeds = 3, TuningSeeds = 1, Steps = 30, Grid = [1e-3] }.Evaluate(L2o);
+        var adam = calm.Optimizers.Single(o => o.Optimizer == "adam");
+        Assert.Equal(0, adam.DivergedSeeds);
+        Assert.Equal(0, adam.TotalSpikes);
+    }
+
+    [Fact]
+    public void ADivergedHrnnSeedIsALossWhateverTheMeansSay()
+    {
+        double[] hrnn = [-2.0, -2.1, -1.9], baseline = [-1.0, -1.1, -0.9];
+        OptimizerResult Hrnn(bool[] diverged) => new("hrnn", null, hrnn, [], diverged, [0, 0, 0]);
+        var adam = new OptimizerResult("adam", 1e-3, baseline, [], [true, true, true], [5, 0, 0]);
+        Assert.Equal(Verdict.Win, new TaskResult("t", "g", 10, [Hrnn([false, false, false]), adam]).Verdict); // a diverged baseline does not change it
+        Assert.Equal(Verdict.Loss, new TaskResult("t", "g", 10, [Hrnn([false, true, false]), adam]).Verdict);
+        Assert.Equal(1, Hrnn([false, true, false]).DivergedSeeds);
+        Assert.Equal(5, adam.TotalSpikes);
+    }
+
     [Theory]
     [InlineData(new[] { -2.0, -2.1, -1.9 }, new[] { -1.0, -1.1, -0.9 }, Verdict.Win)]
     [InlineData(new[] { -1.0, -1.1, -0.9 }, new[] { -2.0, -2.1, -1.9 }, Verdict.Loss)]

@@ -4,7 +4,7 @@ using LearnedOpt.MetaTraining.Estimators;
 namespace LearnedOpt.Tests.MetaTraining;
 
 /// <summary>
-/// The influence-balancing problem of meta-training.md §3.4: short truncations see a sensitivity of
+/// The influence-balancing problem of Vicol et al. 2021, docs/meta-training.md: short truncations see a sensitivity of
 /// the wrong sign, so truncated methods move θ away from the long-horizon optimum θ* = −1/6; PES
 /// (never reset, K = 1) reaches it.
 /// </summary>

@@ -7,7 +7,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// <summary>
 /// The float32 batched kernels against the float64 one-instance reference, at the same
 /// (float-rounded) points: loss relative 1e-4, gradient and HVP relative to the instance's
-/// largest component 1e-4 (1e-3 for Michalewicz, problems.md §5).
+/// largest component 1e-4 (1e-3 for Michalewicz, docs/tasks.md, tests).
 /// </summary>
 public class BatchedEvaluationTests
 {

@@ -4,7 +4,7 @@ using LearnedOpt.Tasks.Synthetic;
 namespace LearnedOpt.Tests.Tasks;
 
 /// <summary>
-/// The §5 recipe: float64 central differences with h = 1e-6·max(1, ‖θ‖∞) along ≥ 5 random unit
+/// The recipe of docs/tasks.md (tests): float64 central differences with h = 1e-6·max(1, ‖θ‖∞) along ≥ 5 random unit
 /// directions and 20 random coordinates, relative tolerance 1e-6 (plus the differencing's own
 /// rounding floor, 100·ε·|f|/h). HVPs are checked against central differences of the gradient.
 /// </summary>

@@ -3,7 +3,7 @@ using LearnedOpt.Tasks.Synthetic;
 
 namespace LearnedOpt.Tests.Tasks;
 
-/// <summary>The known values of problems.md §5 for the families with closed-form minima.</summary>
+/// <summary>The known values of docs/tasks.md, tests for the families with closed-form minima.</summary>
 public class KnownValueTests
 {
     [Theory]

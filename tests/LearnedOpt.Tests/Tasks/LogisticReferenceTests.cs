@@ -3,7 +3,7 @@ using LearnedOpt.Tasks.Synthetic;
 namespace LearnedOpt.Tests.Tasks;
 
 /// <summary>
-/// Logistic regression has no closed-form minimum (§2.5): a float64 Newton solve with the dense
+/// Logistic regression has no closed-form minimum: a float64 Newton solve with the dense
 /// Hessian assembled from Hessian-vector products must converge quadratically to a stationary
 /// point that every sampled initial point lies above (the loss is strictly convex).
 /// </summary>

@@ -15,7 +15,7 @@ public class SamplerTests
         Assert.Equal(101, full.Count);
         Assert.DoesNotContain(def, e => e.Family == "mlp" || e.IsNetwork);
         Assert.Equal(15, full.Count(e => e.IsNetwork));
-        // Group sizes of problems.md §1.
+        // Group sizes of docs/tasks.md, entry list.
         Assert.Equal(7, def.Count(e => e.Family == "quadratic"));
         Assert.Equal(8, def.Count(e => e.Family == "bowl"));
         Assert.Equal(8, def.Count(e => e.Family == "logistic"));

@@ -3,7 +3,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.MetaTraining.Estimators;
 
 /// <summary>
-/// Truncated ES with antithetic pairs (meta-training.md §3.2): each slot's ± copies start from the
+/// Truncated ES with antithetic pairs (Vicol et al. 2021; docs/meta-training.md): each slot's ± copies start from the
 /// same carried state with the same data, ĝ = (1/N) Σᵢ εᵢ (L̄ᵢ⁺ − L̄ᵢ⁻)/(2σ²), and only the +
 /// trajectory is kept. Unbiased for the Gaussian-smoothed truncation objective; biased (short
 /// horizon) for the whole episode, like TBPTT.

@@ -3,7 +3,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.MetaTraining.Estimators;
 
 /// <summary>
-/// Persistent evolution strategies (meta-training.md §3.2): persistent ± states per slot, each
+/// Persistent evolution strategies (Vicol et al. 2021; docs/meta-training.md): persistent ± states per slot, each
 /// truncation run with φ ± εᵢ (fresh εᵢ, same data for both), and the accumulated perturbation
 /// ξᵢ = Σ ε since the episode began weighting the loss difference:
 /// ĝ = (1/N) Σᵢ ξᵢ · (Σₜ Δᵢₜ / Dᵢ)/(2σ²). Because truncations end at episode ends, every step of a

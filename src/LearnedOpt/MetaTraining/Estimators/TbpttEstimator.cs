@@ -3,7 +3,7 @@ using LearnedOpt.MetaTraining.Gradients;
 namespace LearnedOpt.MetaTraining.Estimators;
 
 /// <summary>
-/// Exact truncated BPTT (meta-training.md §3.2) through the metagrad helper's double-precision
+/// Exact truncated BPTT (Vicol et al. 2021; docs/meta-training.md) through the metagrad helper's double-precision
 /// unroll (<see cref="TbpttMetaGradient"/>): each slot's truncation is differentiated from its
 /// carried θ and optimizer state (constants: no gradient through the incoming state), second-order
 /// terms included; ĝ is the mean over slots. States are carried in float64 between truncations and

@@ -11,8 +11,10 @@ namespace LearnedOpt.MetaTraining.Evaluation;
 /// baseline's learning rate is picked per task from a half-decade grid by the mean final log10 loss
 /// on tuning seeds that are disjoint from the evaluation seeds (both from
 /// <see cref="HeldOutSuite.Seeds"/>, never used in meta-training). The final loss is the exact
-/// full loss for data-free tasks and the mean minibatch loss of the last 10 steps for data tasks
-/// (a full pass over 60k images per run would dominate the cost). A diverged run counts as 10³⁰.
+/// whole-train loss after the last step (for data tasks one full pass over the training set, once
+/// per run); a non-finite one counts as 10³⁰. Each evaluation run also records whether it diverged
+/// (final whole-train loss non-finite or above the one at its initial point) and its loss spikes
+/// (<see cref="RunHealth"/>).
 /// </summary>
 public sealed class HeldOutEvaluator
 {
@@ -53,48 +55,58 @@ public sealed class HeldOutEvaluator
         var entry = TaskRegistry.Get(member.Task);
         ulong[] eval = HeldOutSuite.Seeds(member.Task, Seeds);
         ulong[] tune = HeldOutSuite.Seeds(member.Task + "/tuning", TuningSeeds);
-        var results = new List<OptimizerResult> { RunSeeds(entry, "hrnn", OptimizerKind.Hrnn, null, eval) };
+        // The initial point depends only on the task and the seed: one whole-train loss per seed serves every optimizer.
+        double[] initial = eval.Select(seed => InitialLoss(entry, seed)).ToArray();
+        var results = new List<OptimizerResult> { RunSeeds(entry, "hrnn", OptimizerKind.Hrnn, null, eval, initial) };
         Log?.Invoke($"{member.Task}: hrnn mean final log10 {results[0].Mean:F3}");
         foreach (var (name, kind) in Baselines)
         {
             double bestLr = Grid[0], bestScore = double.PositiveInfinity;
             foreach (var lr in Grid)
             {
-                double score = RunSeeds(entry, name, kind, lr, tune).Mean;
+                double score = RunSeeds(entry, name, kind, lr, tune, null).Mean;
                 if (score < bestScore) (bestScore, bestLr) = (score, lr);
             }
-            var r = RunSeeds(entry, name, kind, bestLr, eval);
+            var r = RunSeeds(entry, name, kind, bestLr, eval, initial);
             Log?.Invoke($"{member.Task}: {name} lr {bestLr:G3} (tuned) mean final log10 {r.Mean:F3}");
             results.Add(r);
         }
         return new TaskResult(member.Task, member.Group, Steps, results);
     }
 
-    private OptimizerResult RunSeeds(TaskEntry entry, string name, OptimizerKind kind, double? lr, ulong[] seeds)
+    /// <summary><paramref name="initialLosses"/> (per seed) turns on the divergence and spike record; tuning runs go without.</summary>
+    private OptimizerResult RunSeeds(TaskEntry entry, string name, OptimizerKind kind, double? lr, ulong[] seeds, double[]? initialLosses)
     {
         var runs = new (double Final, double[] Losses)[seeds.Length];
         Parallel.For(0, seeds.Length, new ParallelOptions { MaxDegreeOfParallelism = Threads }, s => runs[s] = RunOne(entry, kind, lr, seeds[s]));
-        var finals = runs.Select(r => r.Final).ToArray();
+        var finals = runs.Select(r => Log10(r.Final)).ToArray();
         var curve = new double[Steps + 1];
         foreach (var (final, losses) in runs)
         {
             for (int t = 0; t < Steps; t++) curve[t] += Log10(losses[t]) / seeds.Length;
-            curve[Steps] += final / seeds.Length;
+            curve[Steps] += Log10(final) / seeds.Length;
         }
-        return new OptimizerResult(name, lr, finals, curve);
+        if (initialLosses == null) return new OptimizerResult(name, lr, finals, curve);
+        var diverged = runs.Select((r, s) => RunHealth.Diverged(initialLosses[s], r.Final)).ToArray();
+        var spikes = runs.Select(r => RunHealth.CountSpikes(r.Losses)).ToArray();
+        return new OptimizerResult(name, lr, finals, curve, diverged, spikes);
     }
 
-    private (double FinalLog10, double[] StepLosses) RunOne(TaskEntry entry, OptimizerKind kind, double? lr, ulong seed)
+    /// <summary>One run: its final whole-train loss and the training loss of every step.</summary>
+    private (double FinalLoss, double[] StepLosses) RunOne(TaskEntry entry, OptimizerKind kind, double? lr, ulong seed)
     {
         var task = entry.Build(seed);
         using Optimizer opt = kind == OptimizerKind.Hrnn
             ? new HrnnOptimizer(_backend, task.Parameters, _weights)
             : new HandDesignedOptimizer(kind, _backend, task.Parameters, HyperParameters.Defaults(kind) with { Lr = (float)lr!.Value });
         var run = TaskTrainer.Run(task, opt, seed, Steps);
-        double final = task.BatchSize == 0
-            ? task.Loss(run.FinalTheta, null)
-            : run.StepLosses.Skip(Math.Max(0, Steps - 10)).Average();
-        return (Log10(final), run.StepLosses);
+        return (task.Loss(run.FinalTheta, null), run.StepLosses);
+    }
+
+    private static double InitialLoss(TaskEntry entry, ulong seed)
+    {
+        var task = entry.Build(seed);
+        return task.Loss(TaskTrainer.InitialTheta(task, seed), null);
     }
 
     private static double Log10(double loss)

@@ -1,7 +1,7 @@
 namespace LearnedOpt.MetaTraining.Gradients;
 
 /// <summary>
-/// The BiasGRU cell of hrnn.md §2 in float64 and its hand-written adjoint. Columns [r | u | c];
+/// The BiasGRU cell of docs/hrnn.md, cell in float64 and its hand-written adjoint. Columns [r | u | c];
 /// the reset gate scales h before the candidate matmul; e is the injected bias (3H) or empty.
 /// The adjoint recomputes the cell's gates from (x, h), so callers keep only the cell's inputs.
 /// </summary>

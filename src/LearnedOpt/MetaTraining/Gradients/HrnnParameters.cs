@@ -5,7 +5,7 @@ using LearnedOpt.Optimizers.Hrnn;
 namespace LearnedOpt.MetaTraining.Gradients;
 
 /// <summary>
-/// Every HRNN weight tensor (hrnn.md §9, the h0 tensors included) as float64 arrays: the weights
+/// Every HRNN weight tensor (docs/hrnn.md, "Weight and state files", the h0 tensors included) as float64 arrays: the weights
 /// the double-precision unroll reads, and, with the same layout, their meta-gradient. Arrays are
 /// row-major in file orientation (y = x·W, W shaped (in, out), 3H axes ordered [r | u | c]).
 /// </summary>

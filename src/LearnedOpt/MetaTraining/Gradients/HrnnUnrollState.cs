@@ -3,7 +3,7 @@ using LearnedOpt.Optimizers.Hrnn;
 namespace LearnedOpt.MetaTraining.Gradients;
 
 /// <summary>
-/// The HRNN optimizer state (hrnn.md §6) in float64. Per tensor k with n_k coordinates,
+/// The HRNN optimizer state (docs/hrnn.md, state) in float64. Per tensor k with n_k coordinates,
 /// <see cref="Coords"/>[k] holds 21 values per coordinate, coordinate-major (the native layout of
 /// lopt_hrnn_grad.h): h (H0), m (S), v (S), β, η, ℓ; <see cref="Sk"/>[k] is its tensor-RNN state;
 /// <see cref="G"/> the global state. This is what a truncation hands to the next one.
@@ -44,7 +44,7 @@ public sealed class HrnnUnrollState
     public double H(int t, int i, int j) => Coords[t][i * PerCoordinate + OffH + j];
 
     /// <summary>
-    /// The spec's initial state (§6): h, s_k, G from the learned h0 tensors, m = v = 0,
+    /// The default initial state (docs/hrnn.md, state): h, s_k, G from the learned h0 tensors, m = v = 0,
     /// β = η = 0 and every log learning rate ℓ₀ (default ln 1e-4, no random draw).
     /// </summary>
     public static HrnnUnrollState Initial(HrnnParameters w, int[] lengths, double? initialLogLr = null)

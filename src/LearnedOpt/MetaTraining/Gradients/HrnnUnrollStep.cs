@@ -3,7 +3,7 @@ using LearnedOpt.Interop;
 namespace LearnedOpt.MetaTraining.Gradients;
 
 /// <summary>
-/// One full HRNN step over all tensors in float64 (hrnn.md §1, §7), and its adjoint: μ, the
+/// One full HRNN step over all tensors in float64 (docs/hrnn.md, "One step"), and its adjoint: μ, the
 /// top-down biases, the per-coordinate steps, the per-tensor RMS rescale and update, the tensor
 /// RNNs on the mean [h, x] and the global RNN on the mean s_k. A tensor with an unusable gradient
 /// entry (non-finite or above 1e18, as the production step) keeps its state and θ and is left out

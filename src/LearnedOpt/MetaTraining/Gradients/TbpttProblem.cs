@@ -19,7 +19,7 @@ public delegate void TrainingHessianProduct(int step, IReadOnlyList<double[]> th
 /// <summary>
 /// One problem of a TBPTT batch: the task, θ at the start of the truncation, F_init (the exact loss
 /// at the start of the episode), and the optimizer state entering the truncation. A null
-/// <paramref name="State0"/> starts from the spec's initial state (h0 tensors, ℓ = <paramref name="InitialLogLr"/>
+/// <paramref name="State0"/> starts from the default initial state (h0 tensors, ℓ = <paramref name="InitialLogLr"/>
 /// or ln 1e-4) and then the h0 tensors receive gradient; a given state is a constant (truncation).
 /// A null <paramref name="Oracle"/> feeds the exact gradient of <see cref="ITask.Loss"/>. A null
 /// <paramref name="TrainingHessian"/> uses <see cref="ITaskWithHessian.HessianVectorProduct"/> (the

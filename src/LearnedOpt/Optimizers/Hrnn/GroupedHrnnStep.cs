@@ -102,7 +102,7 @@ public sealed class GroupedHrnnStep : IDisposable
         _prepared = false;
     }
 
-    /// <summary>A group back to the spec's initial state from its weights' h0 (as HrnnOptimizer.ResetState).</summary>
+    /// <summary>A group back to the default initial state from its weights' h0 (as HrnnOptimizer.ResetState).</summary>
     public void Reset(int group)
     {
         CheckGroup(group);

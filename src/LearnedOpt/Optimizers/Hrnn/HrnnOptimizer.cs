@@ -6,15 +6,15 @@ namespace LearnedOpt.Optimizers.Hrnn;
 
 /// <summary>
 /// The hierarchical RNN learned optimizer (Wichrowska et al. 2017) stepping caller-owned tensors
-/// on either backend, exactly as /work/shared/ref/hrnn.md specifies (choices in docs/hrnn.md).
+/// on either backend, exactly as docs/hrnn.md defines it (math and choices).
 /// State per coordinate (h, m, v, beta, eta, log-LR), per tensor (s_k) and global (G) lives on the
-/// backend and is exported/imported in the state contract (§10). A tensor whose gradient holds a
+/// backend and is exported/imported as the state file of docs/hrnn.md. A tensor whose gradient holds a
 /// non-finite entry (or one above 1e18 in magnitude) skips the step with its state untouched;
 /// see <see cref="SkippedTensorSteps"/>.
 /// </summary>
 public sealed class HrnnOptimizer : Optimizer
 {
-    /// <summary>ℓ₀ = ln 1e-4, the initial log learning rate of every coordinate (hrnn.md D7).</summary>
+    /// <summary>ℓ₀ = ln 1e-4, the initial log learning rate of every coordinate (docs/hrnn.md R7).</summary>
     public static readonly float DefaultInitialLogLr = (float)Math.Log(1e-4);
 
     private const int H0 = LoptHrnnNative.H0, S = LoptHrnnNative.S;
@@ -67,7 +67,7 @@ public sealed class HrnnOptimizer : Optimizer
 
     private HrnnSharedViews Shared => new(_s.View, _g.View, _e0.View, _etg.View, _ellMean.View, _mu.View);
 
-    /// <summary>Back to the spec's initial state (§6): h = h0, m = v = 0, beta = eta = 0, ℓ = ℓ₀, s_k and G = their h0.</summary>
+    /// <summary>Back to the initial state (docs/hrnn.md): h = h0, m = v = 0, beta = eta = 0, ℓ = ℓ₀, s_k and G = their h0.</summary>
     public void ResetState()
     {
         var h0 = Weights.Get("cell/param/h0");

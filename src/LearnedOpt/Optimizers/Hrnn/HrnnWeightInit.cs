@@ -3,7 +3,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Optimizers.Hrnn;
 
 /// <summary>
-/// Fresh HRNN weights by the initialisation rules of hrnn.md §3. Each tensor draws from its own
+/// Fresh HRNN weights by the initialisation rules of docs/hrnn.md, initialisation. Each tensor draws from its own
 /// stream, <c>Rng(seed).Fork(name)</c>, so a tensor's values depend only on the seed, its name and
 /// its shape: the same seed gives the same file on every machine.
 /// </summary>

@@ -3,7 +3,7 @@ using LearnedOpt.IO;
 namespace LearnedOpt.Optimizers.Hrnn;
 
 /// <summary>
-/// The HRNN's weights in the weight-file contract (hrnn.md §9): named float32 tensors, shapes
+/// The HRNN's weights in the weight-file contract (docs/hrnn.md, "Weight and state files"): named float32 tensors, shapes
 /// (in, out) with 3H-wide axes ordered [r | u | c]. Sizes come from the file; H0 must be 10 and
 /// S must be 4 (compiled into the kernels), H1 and H2 may be any size >= 1.
 /// </summary>

@@ -3,7 +3,7 @@ using LearnedOpt.Backends;
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>
-/// Log(P) batched (problems.md §2.8): f = ln(f_P + ε) − ln ε with ε = 10⁻⁶; the gradient is
+/// Log(P) batched (docs/tasks.md): f = ln(f_P + ε) − ln ε with ε = 10⁻⁶; the gradient is
 /// g_P/d with d = f_P + ε (the inner training gradient, noise included, in a training step). The
 /// HVP is H_P v/d − ∇f_P (∇f_P·v)/d²; the training HVP is the Jacobian of the training gradient,
 /// J_Pᵀv/d − ∇f_P (g̃_P·v)/d² with g̃_P the inner training gradient (noise and masks included) and

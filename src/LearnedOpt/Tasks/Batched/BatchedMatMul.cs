@@ -5,7 +5,7 @@ using LearnedOpt.Interop;
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>
-/// MatMulAlgorithm(n, k) batched (problems.md §2.7, <see cref="Synthetic.MatMulTask"/> semantics):
+/// MatMulAlgorithm(n, k) batched (docs/tasks.md, <see cref="Synthetic.MatMulTask"/> semantics):
 /// Count instances of 2n²k parameters each (θ_a then θ_b, n² × k row-major). Loss, the
 /// variable-projection gradient and the exact HVP with the guarded least-squares θ_c, from
 /// native/include/lopt/lopt_matmul.h (float64 inside) on the CPU library (OpenMP over instances)

@@ -3,7 +3,7 @@ using LearnedOpt.Backends;
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>
-/// Rescale(P, s) batched (problems.md §2.8): f(θ) = f_P(θ/s), so the gradient is ∇f_P(θ/s)/s and
+/// Rescale(P, s) batched (docs/tasks.md): f(θ) = f_P(θ/s), so the gradient is ∇f_P(θ/s)/s and
 /// the HVP H_P(θ/s)·v/s², for every call (full data, training step, minibatch, training HVP); the
 /// inner problem's noise and masks pass through the chain rule (decision 2).
 /// </summary>

@@ -3,7 +3,7 @@ using LearnedOpt.Backends;
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>
-/// Sparse(P, q) batched (problems.md §2.8): the same loss; at every training step each gradient
+/// Sparse(P, q) batched (docs/tasks.md): the same loss; at every training step each gradient
 /// element is zeroed with probability q, the mask drawn from the counter-based generator with
 /// instance k's seed, the step and this node's stream (not FlatTask's xoshiro stream; the same on
 /// every backend). TrainingHvp applies the same mask: Jᵀv = J_Pᵀ(m ⊙ v).

@@ -3,7 +3,7 @@ using LearnedOpt.Backends;
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>
-/// Sum(P₁..P_m) batched (problems.md §2.8): each instance's vector is the concatenation of its parts'
+/// Sum(P₁..P_m) batched (docs/tasks.md): each instance's vector is the concatenation of its parts'
 /// vectors, f = Σⱼ fⱼ(θⱼ) summed in part order. The parts are batched problems of any family over
 /// the same instances; every call gathers part j's slice of each instance into a contiguous scratch
 /// tensor, evaluates the part and scatters its gradient (or HVP) back, so the gradient and the

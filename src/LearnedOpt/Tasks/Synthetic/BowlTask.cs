@@ -4,7 +4,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tasks.Synthetic;
 
 /// <summary>
-/// Bowl(κ, α) (problems.md §2.3): f = ½‖Aθ‖² with A = diag(√κ, 1)·R(α); θ0 ~ N(0,1); f* = 0 at 0.
+/// Bowl(κ, α) (docs/tasks.md): f = ½‖Aθ‖² with A = diag(√κ, 1)·R(α); θ0 ~ N(0,1); f* = 0 at 0.
 /// One tensor "x" of shape [2]. No random coefficients: the seed is unused.
 /// </summary>
 public sealed class BowlTask : FlatTask

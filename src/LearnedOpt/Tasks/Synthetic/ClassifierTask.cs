@@ -5,8 +5,8 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tasks.Synthetic;
 
 /// <summary>
-/// Two-class classifiers on synthetic data: logistic regression (no hidden layer, §2.5) and the
-/// sigmoid MLPs (§2.6). One output logit z (decision 3; the MLPs likewise, since the reference's
+/// Two-class classifiers on synthetic data: logistic regression (no hidden layer) and the
+/// sigmoid MLPs (docs/tasks.md). One output logit z (docs/tasks.md decision 3; the MLPs likewise, since the reference's
 /// second unit only ever saw the L2 term). Loss = mean over rows of softplus(z) − y·z, plus
 /// λ·(1/P)·Σₖ‖θₖ‖² with λ = 10⁻³ and P the number of tensors. The Hessian-vector product is
 /// exact (Pearlmutter's R-operator: forward-over-reverse), not Gauss–Newton.
@@ -48,7 +48,7 @@ public sealed class ClassifierTask : FlatTask
     /// <summary>Layer widths [d, h1, …, 1].</summary>
     public IReadOnlyList<int> Widths => _widths;
 
-    /// <summary>Row indices of the minibatch of <paramref name="step"/> (the batch schedule of §3).</summary>
+    /// <summary>Row indices of the minibatch of <paramref name="step"/> (docs/tasks.md decision 7).</summary>
     public int[] BatchRows(Rng rng, long step)
     {
         var rows = new int[_batchSize];

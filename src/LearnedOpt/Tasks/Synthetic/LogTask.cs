@@ -3,7 +3,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tasks.Synthetic;
 
 /// <summary>
-/// Log(P) (problems.md §2.8): f = ln(f_P + 10⁻⁶) − ln 10⁻⁶ ≥ 0, same minimizer, 0 where f_P = 0.
+/// Log(P) (docs/tasks.md): f = ln(f_P + 10⁻⁶) − ln 10⁻⁶ ≥ 0, same minimizer, 0 where f_P = 0.
 /// The sub-problem's (noisy) training gradient is divided by f_P + 10⁻⁶.
 /// </summary>
 public sealed class LogTask(FlatTask inner, string? name = null)

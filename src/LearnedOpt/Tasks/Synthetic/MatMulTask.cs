@@ -4,7 +4,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tasks.Synthetic;
 
 /// <summary>
-/// MatMulAlgorithm(n, k) (problems.md §2.7): find a bilinear algorithm with k products for n × n
+/// MatMulAlgorithm(n, k) (docs/tasks.md): find a bilinear algorithm with k products for n × n
 /// matrix multiplication. Tensors "theta_a", "theta_b" of shape [n², k]. Over all n⁴ pairs of
 /// one-hot matrices (a, b): P = (Aθ_a) ⊙ (Bθ_b), θ_c = least-squares solution of Pθ_c ≈ C (via
 /// the pseudo-inverse of PᵀP, so a singular PᵀP is guarded), f = ‖Pθ_c − C‖²_F. Because θ_c is

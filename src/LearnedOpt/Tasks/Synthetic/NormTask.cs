@@ -4,7 +4,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tasks.Synthetic;
 
 /// <summary>
-/// Norm(n, p) (problems.md §2.2): r = Wθ − y with Quadratic's coefficients and init,
+/// Norm(n, p) (docs/tasks.md): r = Wθ − y with Quadratic's coefficients and init,
 /// f = (Σ (|rᵢ| + 10⁻⁶)^p)^{1/p}. One tensor "x" of shape [n].
 /// </summary>
 public sealed class NormTask : FlatTask

@@ -4,7 +4,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tasks.Synthetic;
 
 /// <summary>
-/// Quadratic(n) (problems.md §2.1): f = ½‖Wθ − y‖² with W, y ~ N(0,1) fixed by the instance seed;
+/// Quadratic(n) (docs/tasks.md): f = ½‖Wθ − y‖² with W, y ~ N(0,1) fixed by the instance seed;
 /// θ0 ~ N(0,1). One tensor "x" of shape [n].
 /// </summary>
 public sealed class QuadraticTask : FlatTask

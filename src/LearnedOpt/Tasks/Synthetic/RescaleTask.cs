@@ -3,7 +3,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tasks.Synthetic;
 
 /// <summary>
-/// Rescale(P, s) (problems.md §2.8): f_s(θ) = f_P(θ/s), θ0 = s·θ0_P. Same minimum value,
+/// Rescale(P, s) (docs/tasks.md): f_s(θ) = f_P(θ/s), θ0 = s·θ0_P. Same minimum value,
 /// minimizer s·θ*. The sub-problem's gradient noise passes through the chain rule (decision 2).
 /// </summary>
 public sealed class RescaleTask : FlatTask

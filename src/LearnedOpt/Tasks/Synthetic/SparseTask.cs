@@ -3,7 +3,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tasks.Synthetic;
 
 /// <summary>
-/// Sparse(P, q) (problems.md §2.8): same loss; at every training step each gradient coordinate is
+/// Sparse(P, q) (docs/tasks.md): same loss; at every training step each gradient coordinate is
 /// zeroed independently with probability q (0.99 in the ensemble), the others keep the
 /// sub-problem's (possibly noisy) gradient.
 /// </summary>

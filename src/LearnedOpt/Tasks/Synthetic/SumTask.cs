@@ -4,7 +4,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tasks.Synthetic;
 
 /// <summary>
-/// Sum(P₁..P_m) (problems.md §2.8): θ is the concatenation of the sub-parameters (tensor names
+/// Sum(P₁..P_m) (docs/tasks.md): θ is the concatenation of the sub-parameters (tensor names
 /// prefixed "p{i}."), f = Σ fᵢ(θᵢ), init = the concatenated sub-inits. Each sub-problem's
 /// training gradient keeps its own noise (decision 2); the parts draw from the rng's stream in order.
 /// </summary>

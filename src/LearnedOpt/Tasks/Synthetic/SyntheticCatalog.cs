@@ -5,7 +5,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tasks.Synthetic;
 
 /// <summary>
-/// The HRNN ensemble's entries (problems.md §1, §2.8) with their constants, in the reference's
+/// The HRNN ensemble's entries (docs/tasks.md, entry list) with their constants, in the reference's
 /// list order, and the two variants: <see cref="DefaultVariant"/> (decision 1: 86 entries, no
 /// neural networks) and <see cref="Reference101"/> (the code's full list).
 /// </summary>

@@ -21,7 +21,7 @@ public sealed class SyntheticDataset
     public int Rows => Labels.Length;
 
     /// <summary>
-    /// sklearn make_classification semantics (problems.md §2.5) with all features informative,
+    /// sklearn make_classification semantics (docs/tasks.md) with all features informative,
     /// 2 classes, 2 clusters per class: Gaussian clusters at distinct hypercube vertices ±classSep,
     /// a random linear mixing U[−1,1) per cluster, 1% of labels redrawn at random, rows and
     /// features shuffled. Drawn from our Rng, so the numbers differ from numpy's.
@@ -85,7 +85,7 @@ public sealed class SyntheticDataset
     }
 
     /// <summary>
-    /// The reference's random_mlp data (problems.md §2.6): X ~ N(0,1); a teacher of 6 ReLU layers of
+    /// The reference's random_mlp data (docs/tasks.md): X ~ N(0,1); a teacher of 6 ReLU layers of
     /// width 20 (weights N(0,1)·√(2/d), the same factor in every layer) and a linear read-out unit;
     /// label 1 where the read-out is positive.
     /// </summary>

@@ -1,6 +1,6 @@
 namespace LearnedOpt.Tasks.Synthetic;
 
-/// <summary>The nine two-dimensional optimization test functions of the HRNN ensemble (problems.md §2.4).</summary>
+/// <summary>The nine two-dimensional optimization test functions of the HRNN ensemble (docs/tasks.md).</summary>
 public enum TestFunction
 {
     Rosenbrock,

@@ -3,8 +3,8 @@ using LearnedOpt.MetaTraining.Gradients;
 namespace LearnedOpt.Tests.MetaTraining.Gradients;
 
 /// <summary>
-/// A separate C# statement of one coordinate of the HRNN step in float64 (hrnn.md §4, §2 with the
-/// parameter cell, §5 up to the per-tensor RMS rescale) and its hand-written adjoint, to compare
+/// A separate C# statement of one coordinate of the HRNN step in float64 (docs/hrnn.md, "One step", with the
+/// parameter cell, the outputs up to the per-tensor RMS rescale) and its hand-written adjoint, to compare
 /// with the native lopt_hrnn_grad.h (it uses .NET's Math.Asinh and the managed BiasGru).
 /// </summary>
 internal static class HrnnCoordinateReference
@@ -118,7 +118,7 @@ internal static class HrnnCoordinateReference
         return gBar;
     }
 
-    // m, v updates and the feature vector x (hrnn.md §4); bs receives beta_1..beta_S.
+    // m, v updates and the feature vector x (docs/hrnn.md, features); bs receives beta_1..beta_S.
     private static void Features(double g, double beta, double eta, double rho, ReadOnlySpan<double> m, ReadOnlySpan<double> v,
                                  Span<double> mn, Span<double> vn, Span<double> x, Span<double> bs)
     {

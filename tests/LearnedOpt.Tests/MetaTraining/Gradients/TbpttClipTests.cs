@@ -2,7 +2,7 @@ using LearnedOpt.MetaTraining.Gradients;
 
 namespace LearnedOpt.Tests.MetaTraining.Gradients;
 
-/// <summary>hrnn.md D9: the ±33 clip of the log step passes its gradient straight through.</summary>
+/// <summary>docs/hrnn.md R9: the ±33 clip of the log step passes its gradient straight through.</summary>
 public class TbpttClipTests
 {
     [Fact]
