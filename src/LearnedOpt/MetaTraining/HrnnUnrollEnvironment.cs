@@ -80,7 +80,12 @@ public sealed class HrnnUnrollEnvironment : IUnrollEnvironment
                 s.EpisodeSeed = _rng.NextUInt64();
                 s.Length = Draw(_config.EpisodeMinSteps, _config.EpisodeMeanExtraSteps, _config.EpisodeMaxSteps);
                 s.Step = 0;
-                if (_config.ParameterScaleMax > 1) s.Scale = Math.Exp(_rng.Uniform(-Math.Log(_config.ParameterScaleMax), Math.Log(_config.ParameterScaleMax)));
+                if (_config.ParameterScaleMax > 1)
+                {
+                    // From the episode's own seed: the environment's stream (problems, lengths) stays as without augmentation.
+                    double ln = Math.Log(_config.ParameterScaleMax);
+                    s.Scale = Math.Exp(new Rng(s.EpisodeSeed).Fork("scale").Uniform(-ln, ln));
+                }
                 s.Task = Build(s);
                 var start = InitialState(i);
                 s.InitialLoss = HrnnRollout.Loss(s.Task, start);

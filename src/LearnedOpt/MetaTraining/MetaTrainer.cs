@@ -147,7 +147,7 @@ public sealed class MetaTrainer : IDisposable
         {
             File.WriteAllText(metricsPath, "");
             double v0 = Validate();
-            AppendMetric(metricsPath, new MetaIterationReport(0, Config.MetaIterations, double.NaN, double.NaN, 0, double.NaN, 0, v0, true) { Diagnostics = LastDiagnostics });
+            AppendMetric(metricsPath, new MetaIterationReport(0, Config.MetaIterations, double.NaN, double.NaN, 0, double.NaN, 0, v0, LastDiagnostics is not { Eligible: false }) { Diagnostics = LastDiagnostics });
         }
         var clock = Stopwatch.StartNew();
         long stepsAtStart = _innerSteps;

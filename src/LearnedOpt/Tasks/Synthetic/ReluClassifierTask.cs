@@ -26,7 +26,11 @@ public sealed class ReluClassifierTask : FlatTask
         _net = Network(data, hidden);
         _schedule = new EpochBatchSchedule(data.Count, batchSize, "batches");
         _batchSize = batchSize;
+        _allRows = Enumerable.Range(0, data.Count).ToArray();
     }
+
+    // The full loss runs on the calling thread (the unrolls are already parallel over trajectories).
+    private readonly int[] _allRows;
 
     private static MlpNetwork Network(LabeledDataset data, IReadOnlyList<int> hidden)
     {
@@ -56,10 +60,10 @@ public sealed class ReluClassifierTask : FlatTask
     {
         CheckLength(x, nameof(x));
         var theta = Split(x);
-        if (grad.IsEmpty) return _net.Full(theta, Data, null).Loss;
+        if (grad.IsEmpty) return _net.Batch(theta, Data, _allRows, null).Loss;
         CheckLength(grad, nameof(grad));
         var g = theta.Select(t => new double[t.Length]).ToArray();
-        double f = _net.Full(theta, Data, g).Loss;
+        double f = _net.Batch(theta, Data, _allRows, g).Loss;
         Gather(g, grad);
         return f;
     }
