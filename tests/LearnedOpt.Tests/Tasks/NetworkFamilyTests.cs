@@ -111,24 +111,29 @@ public class NetworkFamilyTests
     [Fact]
     public void FashionMnist8UsesOnlyTheFirstEightyPercentOfTheTrainingSplit()
     {
-        // 10 images of 28×28 whose pixels all equal their row index: the pool keeps rows 0–7.
-        var features = new float[10 * 784];
-        var labels = new byte[10];
-        for (int r = 0; r < 10; r++)
+        // 100 images of 28×28 whose pixels all equal their row index: the pool keeps rows 0–79.
+        const int images = 100;
+        var features = new float[images * 784];
+        var labels = new byte[images];
+        for (int r = 0; r < images; r++)
         {
             features.AsSpan(r * 784, 784).Fill(r);
-            labels[r] = (byte)r;
+            labels[r] = (byte)(r % 10);
         }
         var pool = FashionMnist8Subsets.TrainingPool(new LabeledDataset(features, labels, 784, 10));
-        Assert.Equal(8, pool.Count);
+        Assert.Equal(80, pool.Count);
         Assert.Equal(64, pool.FeatureCount);
-        for (int r = 0; r < 8; r++) Assert.All(pool.Row(r).ToArray(), v => Assert.Equal(r, v, 5));
+        for (int r = 0; r < 80; r++) Assert.All(pool.Row(r).ToArray(), v => Assert.Equal(r, v, 4));
 
         var entry = NetworksEnsemble.FashionMnist8([6], () => pool);
         var a = (ReluClassifierTask)entry.Build(3);
         var b = (ReluClassifierTask)entry.Build(3);
-        Assert.Equal(8, a.Data.Count);
-        Assert.Equal(Enumerable.Range(0, 8).Select(r => a.Data.Label(r)), Enumerable.Range(0, 8).Select(r => b.Data.Label(r)));
+        var c = (ReluClassifierTask)entry.Build(4);
+        Assert.Equal(80, a.Data.Count);
+        float[] Firsts(ReluClassifierTask t) => Enumerable.Range(0, 80).Select(r => t.Data.Row(r)[0]).ToArray();
+        Assert.Equal(Firsts(a), Firsts(b));
+        Assert.NotEqual(Firsts(a), Firsts(c));
+        Assert.All(Firsts(a), v => Assert.InRange(v, 0, 79)); // never a row of the last 20 %
         Assert.Equal([64, 6, 10], a.LayerSizes);
     }
 
