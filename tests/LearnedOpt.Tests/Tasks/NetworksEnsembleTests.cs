@@ -17,6 +17,14 @@ public class NetworksEnsembleTests
     }
 
     [Fact]
+    public void NoHeldOutTaskNameIsInTheNetworksVariant()
+    {
+        var names = SyntheticCatalog.Variant(SyntheticCatalog.NetworksVariant).Select(e => e.Name).ToHashSet();
+        Assert.All(LearnedOpt.Tasks.TaskRegistry.All.Where(e => e.HeldOut), e => Assert.DoesNotContain(e.Name, names));
+        Assert.All(LearnedOpt.Tasks.HeldOutSuite.TaskNames, n => Assert.DoesNotContain(n, names));
+    }
+
+    [Fact]
     public void DrawsFollowTheGroupShares()
     {
         var sampler = new EnsembleSampler(SyntheticCatalog.NetworksVariant, 3000);

@@ -16,7 +16,7 @@ public static class NetworksEnsemble
     public const string SyntheticGroup = "synthetic";
     public const string DyingGradientFamily = "dying-gradient-quadratic";
     public const string TeacherStudentFamily = "teacher-student-mlp";
-    public const string FashionMnist8Family = "fashion-mnist8-mlp";
+    public const string FashionMnist8Family = "fashion-mnist8-area-mlp";
 
     /// <summary>Rows of a teacher–student instance's dataset.</summary>
     public const int TeacherRows = 1000;
@@ -78,7 +78,7 @@ public static class NetworksEnsemble
     {
         ArgumentNullException.ThrowIfNull(pool);
         int side = FashionMnist8Subsets.Side;
-        string name = $"fashion-mnist8-mlp-{string.Join("x", hidden)}";
+        string name = $"fashion-mnist8-area-mlp-{string.Join("x", hidden)}";
         return new(name, FashionMnist8Family, ReluClassifierTask.Specs(side * side, hidden, FashionMnist.ClassCount),
             seed => new ReluClassifierTask(name, FashionMnist8Family, Subset(pool(), seed), hidden, FashionMnist8Subsets.BatchSize),
             IsNetwork: true);
