@@ -187,7 +187,7 @@ public sealed class MetaTrainer : IDisposable
     /// </summary>
     public double Validate()
     {
-        if (_validation.Count == 0) return double.NaN;
+        if (_validation.Count == 0 && !Config.ValidationProbe) return double.NaN;
         var (score, diagnostics) = _validation.Evaluate(_backend, Weights, Config.EffectiveThreads);
         LastDiagnostics = diagnostics;
         if (score < _bestScore && (diagnostics?.Eligible ?? true))
