@@ -30,9 +30,13 @@ public static class HrnnRollout
         return task.Value(x, Span<double>.Empty);
     }
 
-    /// <summary>Runs <paramref name="steps"/> steps from <paramref name="state"/> (updated); returns steps + 1 point losses.</summary>
+    /// <summary>
+    /// Runs <paramref name="steps"/> steps from <paramref name="state"/> (updated); returns steps + 1 point losses.
+    /// With a <paramref name="growth"/> monitor the points carry its penalty and the run stops at a blow-up
+    /// (the remaining points repeat the last one).
+    /// </summary>
     public static double[] Run(IBackend backend, FlatTask task, HrnnWeights weights, InnerState state, ulong dataSeed, long startStep, int steps,
-                               double initialLoss, double cap)
+                               double initialLoss, double cap, ParameterGrowth.Monitor? growth = null)
     {
         var specs = task.Parameters;
         int size = task.Size;
@@ -53,11 +57,15 @@ public static class HrnnRollout
         var g = new double[size];
         var points = new double[steps + 1];
         Widen(theta, x);
-        using (PhaseTimer.Time(UnrollPhase.Task))
-            points[0] = MetaObjective.PointLoss(task.Value(x, Span<double>.Empty), initialLoss, cap);
+        points[0] = Point(task, x, initialLoss, cap, growth);
         var data = new Rng(dataSeed);
         for (int k = 0; k < steps; k++)
         {
+            if (growth is { BlewUp: true })
+            {
+                Array.Fill(points, points[k], k + 1, steps - k);
+                break;
+            }
             long step = startStep + k;
             using (PhaseTimer.Time(UnrollPhase.Task))
                 task.TrainingValue(x, g, data.Stream(step), step);
@@ -71,8 +79,7 @@ public static class HrnnRollout
             using (PhaseTimer.Time(UnrollPhase.OptimizerStep, backend))
                 opt.Step(theta, grads);
             Widen(theta, x);
-            using (PhaseTimer.Time(UnrollPhase.Task))
-                points[k + 1] = MetaObjective.PointLoss(task.Value(x, Span<double>.Empty), initialLoss, cap);
+            points[k + 1] = Point(task, x, initialLoss, cap, growth);
         }
 
         var exported = opt.ExportState();
@@ -83,6 +90,15 @@ public static class HrnnRollout
         state.Values = values;
         state.Fresh = false;
         return points;
+    }
+
+    private static double Point(FlatTask task, double[] x, double initialLoss, double cap, ParameterGrowth.Monitor? growth)
+    {
+        double raw;
+        using (PhaseTimer.Time(UnrollPhase.Task))
+            raw = task.Value(x, Span<double>.Empty);
+        double point = MetaObjective.PointLoss(raw, initialLoss, cap);
+        return growth == null ? point : growth.Point(x, raw, point);
     }
 
     private static void Widen(float[][] theta, double[] x)

@@ -27,6 +27,12 @@ public interface IUnrollEnvironment
     /// </summary>
     double[] Unroll(int slot, InnerState state, float[] phi, Truncation truncation);
 
+    /// <summary>
+    /// Whether the slot's last unrolled truncation blew up (a reset rule of <see cref="ParameterGrowth"/>):
+    /// the estimator drops its contribution and the next plan starts a new episode there.
+    /// </summary>
+    bool BlewUp(int slot) => false;
+
     /// <summary>Writes the bookkeeping (not the trajectories) for a checkpoint.</summary>
     void Save(StateBag bag, string prefix);
 

@@ -10,4 +10,11 @@ public sealed record MetaIterationReport(
     double InnerStepsPerSecond,
     double ElapsedSeconds,
     double? Validation,
-    bool IsBest);
+    bool IsBest)
+{
+    /// <summary>Extremes of this iteration's validation (when one ran and produced them).</summary>
+    public ValidationDiagnostics? Diagnostics { get; init; }
+
+    /// <summary>Episodes ended early by a blow-up so far.</summary>
+    public long EpisodesReset { get; init; }
+}

@@ -63,7 +63,8 @@ public sealed class MetaTrainer : IDisposable
             _ => throw new ArgumentException($"Unknown estimator '{config.Estimator}'.", nameof(config)),
         };
         _metaOptimizer = MetaOptimizer.Create(config.MetaOptimizer, Vector.Length, config.MetaLearningRate);
-        _validation = new ValidationSet(sampler, config.Seed, config.ValidationProblems, config.ValidationSteps, config.MaxPointLoss);
+        _validation = new ValidationSet(sampler, config.Seed, config.ValidationProblems, config.ValidationSteps, config.MaxPointLoss,
+                                        config.ValidationNetworkProblems, config.ValidationNetworkSteps, config.ValidationProbe);
         _checkpoints = new CheckpointStore(Path.Combine(outputDirectory, "checkpoints"), config.KeepCheckpoints);
         Phi = Vector.Flatten(InitialWeights(config));
         TrainingProblems = sampler.Entries.Count;
@@ -87,6 +88,12 @@ public sealed class MetaTrainer : IDisposable
     public long Iteration { get; private set; }
     public int TrainingProblems { get; }
     public double BestValidation => _bestScore;
+
+    /// <summary>The extremes of the last validation (null before the first or without validation).</summary>
+    public ValidationDiagnostics? LastDiagnostics { get; private set; }
+
+    /// <summary>Episodes ended early by a blow-up (per-slot unrolls with a reset rule; 0 otherwise).</summary>
+    public long EpisodesReset => _env is HrnnUnrollEnvironment e ? e.EpisodesReset : 0;
 
     /// <summary>Trajectory steps unrolled so far (an antithetic pair counts two).</summary>
     public long InnerSteps => _innerSteps;
@@ -140,7 +147,7 @@ public sealed class MetaTrainer : IDisposable
         {
             File.WriteAllText(metricsPath, "");
             double v0 = Validate();
-            AppendMetric(metricsPath, new MetaIterationReport(0, Config.MetaIterations, double.NaN, double.NaN, 0, double.NaN, 0, v0, true));
+            AppendMetric(metricsPath, new MetaIterationReport(0, Config.MetaIterations, double.NaN, double.NaN, 0, double.NaN, 0, v0, LastDiagnostics is not { Eligible: false }) { Diagnostics = LastDiagnostics });
         }
         var clock = Stopwatch.StartNew();
         long stepsAtStart = _innerSteps;
@@ -163,7 +170,8 @@ public sealed class MetaTrainer : IDisposable
             }
             double elapsed = clock.Elapsed.TotalSeconds;
             var report = new MetaIterationReport(Iteration, Config.MetaIterations, est.MetaLoss, norm, _innerSteps,
-                (_innerSteps - stepsAtStart) / Math.Max(elapsed, 1e-9), elapsed, validation, best);
+                (_innerSteps - stepsAtStart) / Math.Max(elapsed, 1e-9), elapsed, validation, best)
+            { Diagnostics = validation.HasValue ? LastDiagnostics : null, EpisodesReset = EpisodesReset };
             AppendMetric(metricsPath, report);
             if (Iteration % Config.CheckpointEvery == 0 || Iteration == Config.MetaIterations) Checkpoint();
             OnIteration?.Invoke(report);
@@ -173,12 +181,16 @@ public sealed class MetaTrainer : IDisposable
             SafeTensorsFile.Write(Path.Combine(OutputDirectory, BestWeightsFile), Weights.ToTensors(), Metadata(Iteration));
     }
 
-    /// <summary>Validation score of the current φ; writes best.safetensors when it is the best so far.</summary>
+    /// <summary>
+    /// Validation score of the current φ; writes best.safetensors when it is the best so far and
+    /// eligible (it passed the dying-gradient probe, when that runs).
+    /// </summary>
     public double Validate()
     {
-        if (_validation.Count == 0) return double.NaN;
-        double score = _validation.Score(_backend, Weights, Config.EffectiveThreads);
-        if (score < _bestScore)
+        if (_validation.Count == 0 && !Config.ValidationProbe) return double.NaN;
+        var (score, diagnostics) = _validation.Evaluate(_backend, Weights, Config.EffectiveThreads);
+        LastDiagnostics = diagnostics;
+        if (score < _bestScore && (diagnostics?.Eligible ?? true))
         {
             _bestScore = score;
             _bestIteration = Iteration;
@@ -236,6 +248,20 @@ public sealed class MetaTrainer : IDisposable
             Num(w, "innerStepsPerSecond", r.InnerStepsPerSecond);
             Num(w, "elapsedSeconds", r.ElapsedSeconds);
             if (r.Validation is { } v) { Num(w, "validation", v); w.WriteBoolean("best", r.IsBest); }
+            if (r.EpisodesReset > 0) w.WriteNumber("episodesReset", r.EpisodesReset);
+            if (r.Diagnostics is { } d)
+            {
+                Num(w, "maxLogLr", d.MaxLogLr);
+                Num(w, "minLogLr", d.MinLogLr);
+                Num(w, "logLrClipFraction", d.ClipFraction);
+                Num(w, "maxNormRatio", d.MaxNormRatio);
+                if (d.Probe is { } p)
+                {
+                    w.WriteBoolean("probePassed", p.Passed);
+                    Num(w, "probeMaxLogLrRise", p.MaxLogLrRise);
+                    Num(w, "probeMaxDeadTheta", p.MaxDeadTheta);
+                }
+            }
             w.WriteEndObject();
         }
         File.AppendAllText(path, System.Text.Encoding.UTF8.GetString(s.ToArray()) + "\n");

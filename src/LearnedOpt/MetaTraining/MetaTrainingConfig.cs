@@ -59,6 +59,26 @@ public sealed record MetaTrainingConfig
     /// </summary>
     public string Unroll { get; set; } = PerSlotUnroll;
 
+    /// <summary>Weight w of the parameter-growth penalty w·mean over the truncation of relu(ln(‖θ_t‖/‖θ_0‖) − ln c)²; 0 = off (es, pes).</summary>
+    public double GrowthPenaltyWeight { get; set; } = 0;
+    /// <summary>The penalty's free zone c: growth of ‖θ‖ up to this factor costs nothing.</summary>
+    public double GrowthPenaltyFreeFactor { get; set; } = 30;
+    /// <summary>Reset an episode (dropping its truncation from the estimate) once ‖θ_t‖/‖θ_0‖ exceeds this; 0 = off (es, pes).</summary>
+    public double ResetNormRatio { get; set; } = 0;
+    /// <summary>Reset an episode (dropping its truncation) on a non-finite inner loss instead of capping it (es, pes).</summary>
+    public bool ResetOnNonFiniteLoss { get; set; } = false;
+    /// <summary>Parameter-scale augmentation: each episode's problem is rescaled θ = s·θ' with s log-uniform over [1/max, max]; 1 = off.</summary>
+    public double ParameterScaleMax { get; set; } = 1;
+    /// <summary>Extra validation problems from the ReLU network families (teacher–student, 8×8 Fashion-MNIST), run validationNetworkSteps each.</summary>
+    public int ValidationNetworkProblems { get; set; } = 0;
+    public int ValidationNetworkSteps { get; set; } = 1000;
+    /// <summary>Run the dying-gradient probe at every validation; a checkpoint that fails it is never selected as best.</summary>
+    public bool ValidationProbe { get; set; } = false;
+
+    /// <summary>Whether the growth penalty or a reset rule is on.</summary>
+    [JsonIgnore]
+    public bool ControlsGrowth => GrowthPenaltyWeight > 0 || ResetNormRatio > 0 || ResetOnNonFiniteLoss;
+
     public const string PerSlotUnroll = "per-slot", BatchedUnroll = "batched";
 
     public static MetaTrainingConfig Default => new();
@@ -117,5 +137,18 @@ public sealed record MetaTrainingConfig
         if (Threads < 0) Fail("threads", Threads, "must be >= 0 (0 = processor count)");
         if (Unroll is not (PerSlotUnroll or BatchedUnroll)) Fail("unroll", Unroll, "must be per-slot or batched");
         if (Unroll == BatchedUnroll && Estimator == "tbptt") Fail("unroll", Unroll, "batched unrolls serve the es and pes estimators; tbptt needs per-slot");
+        if (!(GrowthPenaltyWeight >= 0) || !double.IsFinite(GrowthPenaltyWeight)) Fail("growthPenaltyWeight", GrowthPenaltyWeight, "must be finite and >= 0 (0 = off)");
+        if (!(GrowthPenaltyFreeFactor >= 1) || !double.IsFinite(GrowthPenaltyFreeFactor)) Fail("growthPenaltyFreeFactor", GrowthPenaltyFreeFactor, "must be finite and >= 1");
+        if (ResetNormRatio != 0 && (!(ResetNormRatio > 1) || !double.IsFinite(ResetNormRatio))) Fail("resetNormRatio", ResetNormRatio, "must be 0 (off) or finite and > 1");
+        if (!(ParameterScaleMax >= 1 && ParameterScaleMax <= 1e6)) Fail("parameterScaleMax", ParameterScaleMax, "must be in [1, 1e6] (1 = off)");
+        if (ValidationNetworkProblems < 0) Fail("validationNetworkProblems", ValidationNetworkProblems, "must be >= 0");
+        if (ValidationNetworkSteps < 1) Fail("validationNetworkSteps", ValidationNetworkSteps, "must be >= 1");
+        string? growthKey = GrowthPenaltyWeight > 0 ? "growthPenaltyWeight" : ResetNormRatio > 0 ? "resetNormRatio" : ResetOnNonFiniteLoss ? "resetOnNonFiniteLoss" : null;
+        object? growthValue = GrowthPenaltyWeight > 0 ? GrowthPenaltyWeight : ResetNormRatio > 0 ? ResetNormRatio : ResetOnNonFiniteLoss ? true : null;
+        if (growthKey != null && Estimator == "tbptt") Fail(growthKey, growthValue!, "the growth penalty and episode resets serve the es and pes estimators, not tbptt");
+        if (growthKey != null && Unroll == BatchedUnroll) Fail(growthKey, growthValue!, "the growth penalty and episode resets need per-slot unrolls");
+        if (ParameterScaleMax > 1 && Unroll == BatchedUnroll) Fail("parameterScaleMax", ParameterScaleMax, "parameter-scale augmentation needs per-slot unrolls");
+        if (Ensemble == Tasks.Synthetic.SyntheticCatalog.NetworksVariant && Estimator == "tbptt")
+            Fail("ensemble", Ensemble, "its ReLU network problems have no Hessian-vector product, which tbptt needs; use es or pes");
     }
 }

@@ -61,7 +61,8 @@ public sealed class PesEstimator : IMetaGradientEstimator
             var xi = _xi[i]!;
             for (int k = 0; k < xi.Length; k++) xi[k] += eps[i][k];
             double delta = Perturbation.StepMean(lp[i]) - Perturbation.StepMean(lm[i]);
-            if (double.IsFinite(delta))
+            // A truncation that blew up is dropped: its episode restarts at the next plan.
+            if (double.IsFinite(delta) && !_env.BlewUp(i))
             {
                 double c = delta / (2 * _sigma * _sigma * n);
                 for (int k = 0; k < g.Length; k++) g[k] += c * xi[k];

@@ -6,13 +6,15 @@ namespace LearnedOpt.Tasks.Synthetic;
 
 /// <summary>
 /// The HRNN ensemble's entries (docs/tasks.md, entry list) with their constants, in the reference's
-/// list order, and the two variants: <see cref="DefaultVariant"/> (decision 1: 86 entries, no
-/// neural networks) and <see cref="Reference101"/> (the code's full list).
+/// list order, and the variants: <see cref="DefaultVariant"/> (decision 1: 86 entries, no
+/// neural networks), <see cref="Reference101"/> (the code's full list) and <see cref="NetworksVariant"/>
+/// (the default entries plus <see cref="NetworksEnsemble"/>'s ReLU networks and dying-gradient quadratics).
 /// </summary>
 public static class SyntheticCatalog
 {
     public const string DefaultVariant = "default";
     public const string Reference101 = "reference-101";
+    public const string NetworksVariant = "networks";
 
     /// <summary>Rows of the synthetic classification datasets.</summary>
     public const int DatasetRows = 1000;
@@ -25,13 +27,14 @@ public static class SyntheticCatalog
     /// <summary>Every synthetic entry (the 101 of the reference list, each once).</summary>
     public static IReadOnlyList<SyntheticEntry> All => AllEntries.Value;
 
-    public static IReadOnlyList<string> Variants { get; } = [DefaultVariant, Reference101];
+    public static IReadOnlyList<string> Variants { get; } = [DefaultVariant, Reference101, NetworksVariant];
 
     /// <summary>The entries of an ensemble variant, in list order.</summary>
     public static IReadOnlyList<SyntheticEntry> Variant(string variant) => variant switch
     {
         DefaultVariant => All.Where(e => !e.IsNetwork).ToList(),
         Reference101 => All,
+        NetworksVariant => [.. All.Where(e => !e.IsNetwork), .. NetworksEnsemble.Entries],
         _ => throw new ArgumentException($"Unknown ensemble variant '{variant}'; known: {string.Join(", ", Variants)}.", nameof(variant)),
     };
 

@@ -1,0 +1,73 @@
+using LearnedOpt.MetaTraining;
+using LearnedOpt.Randomness;
+using LearnedOpt.Tasks.Synthetic;
+
+namespace LearnedOpt.Tests.Tasks;
+
+public class NetworksEnsembleTests
+{
+    [Fact]
+    public void TheVariantIsTheDefaultEnsemblePlusTheNetworkFamilies()
+    {
+        var def = SyntheticCatalog.Variant(SyntheticCatalog.DefaultVariant).Select(e => e.Name).ToList();
+        var net = SyntheticCatalog.Variant(SyntheticCatalog.NetworksVariant).Select(e => e.Name).ToList();
+        Assert.Equal(def, net.Take(def.Count));
+        Assert.Equal(NetworksEnsemble.Entries.Select(e => e.Name), net.Skip(def.Count));
+        Assert.Equal(net.Count, net.Distinct().Count());
+    }
+
+    [Fact]
+    public void NoHeldOutTaskNameIsInTheNetworksVariant()
+    {
+        var names = SyntheticCatalog.Variant(SyntheticCatalog.NetworksVariant).Select(e => e.Name).ToHashSet();
+        Assert.All(LearnedOpt.Tasks.TaskRegistry.All.Where(e => e.HeldOut), e => Assert.DoesNotContain(e.Name, names));
+        // The added entries are new problems: none shares a name with a registered task (e.g. the held-out fashion-mnist8-mlp-32).
+        var registered = LearnedOpt.Tasks.TaskRegistry.All.Select(e => e.Name).ToHashSet();
+        Assert.All(NetworksEnsemble.Entries, e => Assert.DoesNotContain(e.Name, registered));
+    }
+
+    [Fact]
+    public void DrawsFollowTheGroupShares()
+    {
+        var sampler = new EnsembleSampler(SyntheticCatalog.NetworksVariant, 3000);
+        var p = sampler.Probabilities;
+        Assert.Equal(1, p.Sum(), 12);
+        var byGroup = sampler.Entries.Select((e, i) => (NetworksEnsemble.GroupOf(e), p[i])).GroupBy(x => x.Item1).ToDictionary(g => g.Key, g => g.Sum(x => x.Item2));
+        foreach (var (group, share) in NetworksEnsemble.Groups) Assert.Equal(share, byGroup[group], 12);
+
+        var rng = new Rng(17);
+        var counts = new Dictionary<string, int>();
+        const int draws = 20000;
+        for (int k = 0; k < draws; k++)
+        {
+            var g = NetworksEnsemble.GroupOf(sampler.Entries[sampler.Draw(rng).Entry]);
+            counts[g] = counts.GetValueOrDefault(g) + 1;
+        }
+        foreach (var (group, share) in NetworksEnsemble.Groups) Assert.InRange(counts[group] / (double)draws, share - 0.015, share + 0.015);
+    }
+
+    [Fact]
+    public void SharesRenormaliseWhenAGroupIsFilteredOut()
+    {
+        // At most 120 parameters: only the synthetic entries and the dying-gradient quadratics remain.
+        var sampler = new EnsembleSampler(SyntheticCatalog.NetworksVariant, 120);
+        var p = sampler.Probabilities;
+        double dying = sampler.Entries.Select((e, i) => NetworksEnsemble.GroupOf(e) == NetworksEnsemble.DyingGradientFamily ? p[i] : 0).Sum();
+        Assert.Equal(0.2 / 0.7, dying, 12);
+        Assert.Equal(3, sampler.Entries.Count(e => e.Family == NetworksEnsemble.DyingGradientFamily));
+    }
+
+    [Fact]
+    public void UniformVariantsStillDrawWithNextInt()
+    {
+        var sampler = new EnsembleSampler(SyntheticCatalog.DefaultVariant, 64);
+        var a = new Rng(5);
+        var b = new Rng(5);
+        for (int k = 0; k < 50; k++)
+        {
+            var (entry, _) = sampler.Draw(a);
+            Assert.Equal(b.NextInt(sampler.Entries.Count), entry);
+            b.NextUInt64();
+        }
+    }
+}
