@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace LearnedOpt.Interop;
+namespace LearnedOpt.NativeLibraries;
 
 /// <summary>
 /// The one place that turns a logical library name into a loaded library: it probes the
