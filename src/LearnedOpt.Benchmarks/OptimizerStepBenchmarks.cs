@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using LearnedOpt.Backends;
 using LearnedOpt.Optimizers;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Benchmarks;
 

@@ -2,6 +2,7 @@ using LearnedOpt.Backends;
 using LearnedOpt.Cpu;
 using LearnedOpt.Interop;
 using LearnedOpt.IO;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Optimizers;
 

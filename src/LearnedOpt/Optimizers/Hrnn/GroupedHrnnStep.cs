@@ -1,5 +1,6 @@
 using LearnedOpt.Backends;
 using LearnedOpt.Interop;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Optimizers.Hrnn;
 

@@ -1,6 +1,7 @@
 using LearnedOpt.Backends;
 using LearnedOpt.Interop;
 using LearnedOpt.IO;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Optimizers.Hrnn;
 
