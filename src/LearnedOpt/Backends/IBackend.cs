@@ -31,6 +31,10 @@ public interface IBackend : IDisposable
     /// <summary>Mean milliseconds of <paramref name="work"/> over <paramref name="iterations"/> runs, after one warm-up, timed the backend's way.</summary>
     double TimeMilliseconds(Action work, int iterations);
 
-    /// <summary>The kernel sets of this backend (HRNN steps, problem batches, wrappers, ...), each run where the backend runs.</summary>
+    /// <summary>
+    /// The kernel sets of this backend (HRNN steps, problem batches, wrappers, ...), each run where
+    /// the backend runs. Internal: the library's own backends implement it, so IBackend is
+    /// implemented only inside this assembly.
+    /// </summary>
     internal IBackendKernels Kernels { get; }
 }

@@ -7,7 +7,7 @@ namespace LearnedOpt.Optimizers.Hrnn;
 
 /// <summary>
 /// The hierarchical RNN learned optimizer (Wichrowska et al. 2017) stepping caller-owned tensors
-/// on either backend, exactly as /work/shared/ref/hrnn.md specifies (choices in docs/hrnn.md).
+/// on either backend, as docs/hrnn.md specifies (with its implementation choices).
 /// State per coordinate (h, m, v, beta, eta, log-LR), per tensor (s_k) and global (G) lives on the
 /// backend and is exported/imported in the state contract (§10). A tensor whose gradient holds a
 /// non-finite entry (or one above 1e18 in magnitude) skips the step with its state untouched;
