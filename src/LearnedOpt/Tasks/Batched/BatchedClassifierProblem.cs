@@ -7,8 +7,8 @@ namespace LearnedOpt.Tasks.Batched;
 /// <summary>
 /// Noise-free classifier instances (logistic regression or sigmoid MLPs of one architecture) as an
 /// <see cref="IBatchedProblem"/>, run by its backend's classifier kernels (the CPU library's
-/// <see cref="ClassifierBatch"/> launchers, or classifier.cu and cuBLAS on CUDA). A training step uses the minibatch rows that
-/// <see cref="FlatTask.TrainingValue"/> uses when given <c>new Rng(dataSeed).Stream(step)</c>
+/// <see cref="ClassifierBatch"/> launchers, or classifier.cu and cuBLAS on CUDA). A training step
+/// uses the minibatch rows that <see cref="FlatTask.TrainingValue"/> uses when given <c>new Rng(dataSeed).Stream(step)</c>
 /// (the batch schedule keyed by the data seed and the step), computed on the host and passed to
 /// the batch; <see cref="TrainingHvp"/> uses the same rows.
 /// </summary>
