@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using LearnedOpt.Backends;
 using LearnedOpt.Optimizers;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Benchmarks;
 
@@ -11,7 +12,7 @@ namespace LearnedOpt.Benchmarks;
 [MemoryDiagnoser]
 public class OptimizerStepBenchmarks
 {
-    private CpuBackend _backend = null!;
+    private IBackend _backend = null!;
     private DeviceBuffer _p = null!, _g = null!, _copy = null!;
     private Optimizer _opt = null!;
     private TensorView[] _pv = null!, _gv = null!;
@@ -25,7 +26,7 @@ public class OptimizerStepBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _backend = new CpuBackend();
+        _backend = BackendSelector.CreateCpu();
         _p = _backend.Allocate(N);
         _g = _backend.Allocate(N);
         _copy = _backend.Allocate(N);

@@ -4,6 +4,7 @@ using System.Text.Json;
 using LearnedOpt.Backends;
 using LearnedOpt.Optimizers;
 using LearnedOpt.Randomness;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Cli.Commands;
 

@@ -45,7 +45,7 @@ public sealed class EvalCommand : ICommandFactory
             var path = parse.GetValue(weights)!;
             var w = HrnnWeights.Load(path);
             bool asJson = parse.GetValue(json);
-            using var backend = new CpuBackend(threads: 1); // small problems: OpenMP teams cost more than they give, worst on a shared machine
+            using var backend = BackendSelector.CreateCpu(threads: 1); // small problems: OpenMP teams cost more than they give, worst on a shared machine
             var results = new List<TaskResult>();
             foreach (var k in horizons)
             {

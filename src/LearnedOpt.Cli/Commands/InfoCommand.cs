@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using LearnedOpt.Backends;
 using LearnedOpt.Cuda;
 using LearnedOpt.Interop;
+using LearnedOpt.NativeLibraries;
 
 namespace LearnedOpt.Cli.Commands;
 
@@ -58,10 +59,10 @@ public sealed class InfoCommand : ICommandFactory
             using var b = BackendSelector.Create(choice, out var reason);
             o.WriteLine($"backend: {reason}");
             o.WriteLine($"  {b.Description}");
-            if (b is CudaBackend cuda)
+            if (b is IDeviceMemoryInfo device)
             {
-                var (free, total) = cuda.MemoryInfo();
-                o.WriteLine($"  device memory: {free >> 20} MiB free of {total >> 20} MiB; arena: {cuda.ArenaStats}");
+                var (free, total) = device.MemoryInfo();
+                o.WriteLine($"  device memory: {free >> 20} MiB free of {total >> 20} MiB; arena: {device.ArenaStats}");
             }
             return 0;
         }
@@ -107,7 +108,7 @@ public sealed class InfoCommand : ICommandFactory
     {
         try
         {
-            using var cpu = new CpuBackend();
+            using var cpu = BackendSelector.CreateCpu();
             o.WriteLine($"cpu library: {NativeLibraryResolver.Get(LibraryNames.LoptCpu).LoadedFrom}, {cpu.Threads} OpenMP threads");
         }
         catch (Exception e) when (e is DllNotFoundException or InvalidOperationException or EntryPointNotFoundException)

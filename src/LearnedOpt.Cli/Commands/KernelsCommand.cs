@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using LearnedOpt.Backends;
 using LearnedOpt.Cuda;
 using LearnedOpt.Interop;
+using LearnedOpt.NativeLibraries;
 
 namespace LearnedOpt.Cli.Commands;
 

@@ -12,7 +12,7 @@ internal static class MetaBench
     {
         if (iterations < 1) throw new CliError($"--iterations {iterations} must be >= 1.");
         var config = configPath is { } p ? MetaTrainingConfig.Load(p) : MetaTrainingConfig.Default;
-        bool batched = config.Unroll == MetaTrainingConfig.BatchedUnroll, onDevice = engine is not CpuBackend;
+        bool batched = config.Unroll == MetaTrainingConfig.BatchedUnroll, onDevice = engine.Kind != BackendKind.Cpu;
         // Batched unrolls serve ES/PES; TBPTT unrolls per slot, with its per-coordinate work on the backend;
         // per-slot ES/PES run on the CPU only.
         estimatorList ??= batched ? "es,pes" : onDevice ? "tbptt" : "tbptt,es,pes";

@@ -46,14 +46,14 @@ public sealed class MetaGradCommand : ICommandFactory
 
             double f0 = task.Loss([x0], null);
             using var device = BackendOption.Open(parse, backend, quiet: parse.GetValue(json));
-            using var engine = device is CudaBackend cuda ? new CudaCoordinateEngine(cuda) : null;
+            using var engine = HrnnCoordinateEngine.For(device);
             // The summary line reports the time split (optimizer step / task / backward).
             var phases = new PhaseTimer();
             var clock = System.Diagnostics.Stopwatch.StartNew();
             TbpttResult result;
             using (parse.GetValue(json) ? null : PhaseTimer.Install(phases))
                 result = TbpttMetaGradient.Compute(w, new TbpttProblem(task, [x0], f0),
-                    new TbpttOptions(steps, parse.GetValue(firstOrder), every), engine ?? HrnnCoordinateEngine.Cpu);
+                    new TbpttOptions(steps, parse.GetValue(firstOrder), every), engine);
             double seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
             var outPath = parse.GetValue(output)!;
             SafeTensorsFile.Write(outPath, result.Gradient.ToTensors(), new Dictionary<string, string>

@@ -59,12 +59,13 @@ public sealed class MetaTrainCommand : ICommandFactory
             bool batched = cfg.Unroll == MetaTrainingConfig.BatchedUnroll;
             // Per-slot: trajectories run in parallel in managed code, one OpenMP thread each. Batched:
             // the grouped step and the problem batches use the OpenMP threads (or the GPU).
-            using var backend = new CpuBackend(threads: batched ? cfg.EffectiveThreads : 1);
+            using var backend = BackendSelector.CreateCpu(threads: batched ? cfg.EffectiveThreads : 1);
             bool tbptt = cfg.Estimator == "tbptt";
             using var unrollBackend = BackendOption.Open(parse, backendOption, quiet: !batched && !tbptt);
-            if (unrollBackend is not CpuBackend && !batched && !tbptt)
+            bool onCpu = unrollBackend.Kind == BackendKind.Cpu;
+            if (!onCpu && !batched && !tbptt)
                 throw new CliError($"--backend {parse.GetValue(backendOption)}: ES/PES meta-training runs on {unrollBackend.Kind} only with \"unroll\": \"batched\" in the config; per-slot ES/PES unrolls run on the CPU (tbptt runs its per-coordinate work on the backend).");
-            using var trainer = new MetaTrainer(cfg, dir, backend, unrollBackend is CpuBackend ? backend : unrollBackend);
+            using var trainer = new MetaTrainer(cfg, dir, backend, onCpu ? backend : unrollBackend);
             Directory.CreateDirectory(dir);
             var json = cfg.ToJson();
             if (!parse.GetValue(resume)) CheckpointStore.AtomicWrite(configPath, System.Text.Encoding.UTF8.GetBytes(json + "\n"));
@@ -72,7 +73,7 @@ public sealed class MetaTrainCommand : ICommandFactory
             if (parse.GetValue(resume) && !trainer.Resume())
                 Console.WriteLine("no valid checkpoint found: starting from meta-iteration 0");
             Console.WriteLine($"meta-train: estimator {cfg.Estimator}, {cfg.Slots} problems per meta-iteration from {trainer.TrainingProblems} ensemble entries (<= {cfg.MaxParameters} parameters), " +
-                              $"{trainer.Vector.Length} meta-parameters, {cfg.EffectiveThreads} threads, {cfg.Unroll} unrolls{(batched || (tbptt && unrollBackend is not CpuBackend) ? $" on {unrollBackend.Kind}" : "")}, out {dir}");
+                              $"{trainer.Vector.Length} meta-parameters, {cfg.EffectiveThreads} threads, {cfg.Unroll} unrolls{(batched || (tbptt && !onCpu) ? $" on {unrollBackend.Kind}" : "")}, out {dir}");
             if (trainer.LeftOutEntries.Count > 0)
                 Console.WriteLine($"batched unrolls: {trainer.LeftOutEntries.Count} entries without a batched problem on {unrollBackend.Kind} are left out: {string.Join(", ", trainer.LeftOutEntries)}");
             var lastPrint = DateTime.MinValue;

@@ -3,6 +3,7 @@ using System.Globalization;
 using LearnedOpt.Backends;
 using LearnedOpt.IO;
 using LearnedOpt.Optimizers;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Cli.Commands;
 

@@ -14,6 +14,13 @@ public static class BackendSelector
         _ => throw new ArgumentException($"--backend '{text}' is not one of: auto, cpu, cuda.", "backend"),
     };
 
+    /// <summary>The CPU library with <paramref name="threads"/> OpenMP threads (0: the library's default).</summary>
+    public static CpuBackend CreateCpu(int threads = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
+        return new CpuBackend(threads);
+    }
+
     public static IBackend Create(BackendChoice choice, out string reason)
     {
         if (choice == BackendChoice.Cpu)

@@ -1,28 +1,32 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using LearnedOpt.Backends.Cpu;
+using LearnedOpt.Cpu;
 using LearnedOpt.Interop;
 
 namespace LearnedOpt.Backends;
 
 /// <summary>The native CPU library (liblopt_cpu.so, OpenMP): the same per-element math as the CUDA kernels.</summary>
+/// <remarks>Create it with <see cref="BackendSelector"/>.</remarks>
 public sealed unsafe class CpuBackend : IBackend
 {
+    private readonly CpuKernels _kernels;
     private long _nonFinite;
 
     public CpuBackend(int threads = 0)
     {
-        NativeLibraryResolver.Install();
-        var abi = LoptCpuNative.lopt_abi_version();
-        if (abi != LoptCpuNative.AbiVersion)
-            throw new InvalidOperationException($"liblopt_cpu.so has ABI version {abi}, this assembly expects {LoptCpuNative.AbiVersion}: rebuild the native library.");
-        if (threads > 0) LoptCpuNative.lopt_set_threads(threads);
-        Threads = LoptCpuNative.lopt_max_threads();
+        CpuLibrary.EnsureLoaded();
+        if (threads > 0) CpuLibrary.SetThreads(threads);
+        Threads = CpuLibrary.MaxThreads;
+        _kernels = new CpuKernels(this);
     }
 
     public BackendKind Kind => BackendKind.Cpu;
     public MemoryLocation Location => MemoryLocation.Host;
     public int Threads { get; }
     public string Description => $"cpu (liblopt_cpu.so, OpenMP, {Threads} threads)";
+
+    IBackendKernels IBackend.Kernels => _kernels;
 
     public DeviceBuffer Allocate(long length) => new HostBuffer(length);
 
@@ -39,25 +43,10 @@ public sealed unsafe class CpuBackend : IBackend
     }
 
     public void Copy(TensorView destination, TensorView source)
-    {
-        Require(destination, source.Length, nameof(destination));
-        Require(source, destination.Length, nameof(source));
-        LoptCpuNative.lopt_copy(destination.HostPointer, source.HostPointer, source.Length);
-    }
+        => CpuOptimizers.Copy(destination, source);
 
-    public void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1)
-    {
-        long n = parameters.Length;
-        Require(parameters, n, nameof(parameters));
-        Require(gradients, n, nameof(gradients));
-        if (coef.StateCount > 0) Require(state0, n, nameof(state0));
-        if (coef.StateCount > 1) Require(state1, n, nameof(state1));
-        long bad;
-        var c = coef;
-        LoptCpuNative.Check(LoptCpuNative.lopt_optim_step((int)kind, parameters.HostPointer, gradients.HostPointer,
-            coef.StateCount > 0 ? state0.HostPointer : null, coef.StateCount > 1 ? state1.HostPointer : null, n, &c, &bad), "lopt_optim_step");
-        _nonFinite += bad;
-    }
+    internal void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1)
+        => _nonFinite += CpuOptimizers.Step(kind, coef, parameters, gradients, state0, state1);
 
     public long TakeNonFiniteCount()
     {
@@ -79,15 +68,7 @@ public sealed unsafe class CpuBackend : IBackend
 
     public void Dispose() { }
 
-    private static void Require(TensorView view, long length, string name)
-    {
-        if (view.Location != MemoryLocation.Host)
-            throw new ArgumentException($"{name} lives on {view.Location}; the CPU backend needs host memory.", name);
-        if (view.Length != length)
-            throw new ArgumentException($"{name} has {view.Length} elements, expected {length}.", name);
-        if (length > 0 && view.IsNull)
-            throw new ArgumentNullException(name, $"{name} is a null pointer with {length} elements.");
-    }
+    private static void Require(TensorView view, long length, string name) => HostTensors.Require(view, length, name);
 
     private sealed class HostBuffer : DeviceBuffer
     {

@@ -1,3 +1,4 @@
+using LearnedOpt.Backends.Cuda;
 using LearnedOpt.Cuda;
 using LearnedOpt.Interop;
 
@@ -9,7 +10,7 @@ namespace LearnedOpt.Backends;
 /// (the same per-element math as the CPU library). Every entry point makes the context current
 /// first, because CUDA contexts are bound per thread and callers may switch threads.
 /// </summary>
-public sealed unsafe class CudaBackend : IBackend
+public sealed unsafe class CudaBackend : IBackend, IDeviceMemoryInfo
 {
     private const string OptimFile = "optim.cu";
 
@@ -17,6 +18,7 @@ public sealed unsafe class CudaBackend : IBackend
     private readonly StreamHandle _stream;
     private readonly DeviceArena _arena;
     private readonly KernelCompiler _compiler;
+    private CudaKernels? _kernels;
     private readonly Dictionary<string, CudaModule> _modules = new(StringComparer.Ordinal);
     private readonly CudaFunction[] _optimKernels;
     private readonly CudaFunction _copy;
@@ -62,6 +64,8 @@ public sealed unsafe class CudaBackend : IBackend
             throw;
         }
     }
+
+    IBackendKernels IBackend.Kernels => _kernels ??= new CudaKernels(this);
 
     public BackendKind Kind => BackendKind.Cuda;
     public MemoryLocation Location => MemoryLocation.CudaDevice;
@@ -156,7 +160,7 @@ public sealed unsafe class CudaBackend : IBackend
         KernelLauncher.Launch(_copy, GridFor(n), KernelLauncher.DefaultBlock, 0, Stream, args);
     }
 
-    public void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1)
+    internal void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1)
     {
         if ((uint)kind >= (uint)_optimKernels.Length)
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a native optimizer kind.");

@@ -1,10 +1,9 @@
-using LearnedOpt.Interop;
-
 namespace LearnedOpt.Backends;
 
 /// <summary>
-/// The coarse operations every engine provides. Optimizers, tasks and meta-training are written
-/// against this interface only; the CPU library and the CUDA kernels share their math.
+/// The coarse operations every engine provides, and the kernel sets it hands out (<see cref="Kernels"/>).
+/// Optimizers, tasks and meta-training are written against this interface only; the CPU library
+/// and the CUDA kernels share their math. Create one with <see cref="BackendSelector"/>.
 /// </summary>
 public interface IBackend : IDisposable
 {
@@ -23,12 +22,6 @@ public interface IBackend : IDisposable
     /// <summary>destination = source (same backend); the bandwidth yardstick.</summary>
     void Copy(TensorView destination, TensorView source);
 
-    /// <summary>
-    /// One fused hand-designed optimizer step. Non-finite gradient entries leave their parameter
-    /// and state untouched and are counted (see <see cref="TakeNonFiniteCount"/>).
-    /// </summary>
-    void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1);
-
     /// <summary>Non-finite gradient entries skipped since the last call (waits for queued work).</summary>
     long TakeNonFiniteCount();
 
@@ -37,4 +30,11 @@ public interface IBackend : IDisposable
 
     /// <summary>Mean milliseconds of <paramref name="work"/> over <paramref name="iterations"/> runs, after one warm-up, timed the backend's way.</summary>
     double TimeMilliseconds(Action work, int iterations);
+
+    /// <summary>
+    /// The kernel sets of this backend (HRNN steps, problem batches, wrappers, ...), each run where
+    /// the backend runs. Internal: the library's own backends implement it, so IBackend is
+    /// implemented only inside this assembly.
+    /// </summary>
+    internal IBackendKernels Kernels { get; }
 }

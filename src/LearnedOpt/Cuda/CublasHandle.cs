@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using LearnedOpt.Interop;
+using LearnedOpt.NativeLibraries;
 
 namespace LearnedOpt.Cuda;
 

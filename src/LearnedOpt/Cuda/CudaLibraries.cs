@@ -1,4 +1,5 @@
 using LearnedOpt.Interop;
+using LearnedOpt.NativeLibraries;
 
 namespace LearnedOpt.Cuda;
 

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using LearnedOpt.Interop;
+using LearnedOpt.NativeLibraries;
 
 namespace LearnedOpt.Cuda;
 

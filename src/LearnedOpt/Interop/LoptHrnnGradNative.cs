@@ -1,3 +1,5 @@
+using LearnedOpt.NativeLibraries;
+
 namespace LearnedOpt.Interop;
 
 /// <summary>Raw bindings of the HRNN adjoint launchers of the CPU library (lopt_hrnn_grad_abi.h).</summary>

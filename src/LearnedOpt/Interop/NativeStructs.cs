@@ -4,7 +4,7 @@ namespace LearnedOpt.Interop;
 
 /// <summary>Mirror of <c>lopt_hparams</c> (native/include/lopt/lopt_optim.h).</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct LoptHParams
+internal struct LoptHParams
 {
     public float Lr, Beta1, Beta2, Eps, WeightDecay, Momentum, Alpha, Base, Periods;
     public int Nesterov, Decay, TotalSteps;
@@ -12,7 +12,7 @@ public struct LoptHParams
 
 /// <summary>Mirror of <c>lopt_coef</c>: per-step scalars passed by value to every optimizer kernel.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct LoptCoef
+internal struct LoptCoef
 {
     public float Lr, Beta1, Beta2, Eps, WeightDecay, Momentum, Alpha;
     public float StepSize, Bc2Sqrt, Decoupled, SignScale, Base, PowerAgree, PowerDisagree;
@@ -20,7 +20,7 @@ public struct LoptCoef
 }
 
 /// <summary>Kernel families of <c>enum lopt_optimizer</c>.</summary>
-public enum NativeOptimizer
+internal enum NativeOptimizer
 {
     Sgd = 0,
     SgdMomentum = 1,

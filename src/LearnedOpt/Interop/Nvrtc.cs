@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using LearnedOpt.NativeLibraries;
 
 namespace LearnedOpt.Interop;
 

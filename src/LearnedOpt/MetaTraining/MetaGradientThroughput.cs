@@ -38,7 +38,7 @@ public static class MetaGradientThroughput
         ArgumentNullException.ThrowIfNull(config);
         ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
         bool batched = config.Unroll == MetaTrainingConfig.BatchedUnroll;
-        if (!batched && config.Estimator != "tbptt" && backend is not CpuBackend)
+        if (!batched && config.Estimator != "tbptt" && backend.Kind != BackendKind.Cpu)
             throw new ArgumentException($"Per-slot ES/PES unrolls run on the CPU; timing them on {backend.Kind} needs \"unroll\": \"batched\" in the config.", nameof(config));
         string dir = Path.Combine(Path.GetTempPath(), $"lopt-meta-bench-{Guid.NewGuid():N}");
         try
@@ -50,7 +50,7 @@ public static class MetaGradientThroughput
                 CheckpointEvery = int.MaxValue,
                 ValidateEvery = int.MaxValue,
             };
-            using var perSlot = batched ? null : new CpuBackend(threads: 1);
+            using var perSlot = batched ? null : BackendSelector.CreateCpu(threads: 1);
             using var trainer = new MetaTrainer(run, dir, perSlot ?? backend, backend);
             trainer.Run();                       // warm-up iteration
             trainer.Config.MetaIterations = 1 + iterations;  // the same trainer goes on for the timed iterations

@@ -59,7 +59,7 @@ public sealed class MetaTrainer : IDisposable
             "es" => new EsEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
             // TBPTT unrolls per slot; on a CUDA unroll backend its per-coordinate forward and adjoint run there.
             "tbptt" => new TbpttEstimator((HrnnUnrollEnvironment)_env, Vector, config.EffectiveThreads,
-                _tbpttEngine = unrollBackend is CudaBackend cuda ? new CudaCoordinateEngine(cuda) : null),
+                _tbpttEngine = unrollBackend?.Kernels.CoordinateEngine()),
             _ => throw new ArgumentException($"Unknown estimator '{config.Estimator}'.", nameof(config)),
         };
         _metaOptimizer = MetaOptimizer.Create(config.MetaOptimizer, Vector.Length, config.MetaLearningRate);

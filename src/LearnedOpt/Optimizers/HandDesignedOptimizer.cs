@@ -1,6 +1,8 @@
 using LearnedOpt.Backends;
+using LearnedOpt.Cpu;
 using LearnedOpt.Interop;
 using LearnedOpt.IO;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Optimizers;
 
@@ -9,7 +11,7 @@ namespace LearnedOpt.Optimizers;
 /// single-pass steps on either backend. State names follow torch.optim (exp_avg, exp_avg_sq,
 /// square_avg, momentum_buffer) as <c>&lt;tensor&gt;/&lt;slot&gt;</c>, plus the I64 step counter <c>step</c>.
 /// </summary>
-public sealed unsafe class HandDesignedOptimizer : Optimizer
+public sealed class HandDesignedOptimizer : Optimizer
 {
     private readonly NativeOptimizer _native;
     private readonly LoptHParams _hp;
@@ -59,13 +61,7 @@ public sealed unsafe class HandDesignedOptimizer : Optimizer
     };
 
     /// <summary>The per-step scalars of step <paramref name="t"/>, computed by the native library (one definition for both backends).</summary>
-    public LoptCoef Coefficients(long t)
-    {
-        var hp = _hp;
-        LoptCoef c;
-        LoptCpuNative.Check(LoptCpuNative.lopt_optim_coef((int)_native, &hp, t, &c), "lopt_optim_coef");
-        return c;
-    }
+    internal LoptCoef Coefficients(long t) => CpuOptimizers.Coefficients(_native, _hp, t);
 
     protected override void StepCore(ReadOnlySpan<TensorView> parameters, ReadOnlySpan<TensorView> gradients)
     {
@@ -74,7 +70,7 @@ public sealed unsafe class HandDesignedOptimizer : Optimizer
         for (int i = 0; i < Tensors.Count; i++)
         {
             var s = _state[i];
-            Backend.OptimizerStep(_native, coef, parameters[i], gradients[i], s.Length > 0 ? s[0].View : none, s.Length > 1 ? s[1].View : none);
+            Backend.Kernels.OptimizerStep(_native, coef, parameters[i], gradients[i], s.Length > 0 ? s[0].View : none, s.Length > 1 ? s[1].View : none);
         }
         StepCount++;
     }

@@ -1,5 +1,6 @@
 using LearnedOpt.Backends;
 using LearnedOpt.IO;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Optimizers;
 

@@ -1,5 +1,6 @@
 using LearnedOpt.Backends;
 using LearnedOpt.Optimizers.Hrnn;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Optimizers;
 

@@ -1,5 +1,5 @@
-using LearnedOpt.Optimizers;
 using LearnedOpt.Tasks.Synthetic;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Tasks;
 

@@ -1,6 +1,6 @@
 using LearnedOpt.IO;
-using LearnedOpt.Optimizers;
 using LearnedOpt.Optimizers.Hrnn;
+using LearnedOpt.Tensors;
 using LearnedOpt.Tests.Hrnn;
 
 namespace LearnedOpt.Tests.Cli;

@@ -1,8 +1,8 @@
 using LearnedOpt.Backends;
 using LearnedOpt.Cli.Commands;
-using LearnedOpt.Interop;
-using Resolution = LearnedOpt.Interop.NativeLibraryResolver.Resolution;
-using Attempt = LearnedOpt.Interop.NativeLibraryResolver.Attempt;
+using LearnedOpt.NativeLibraries;
+using Resolution = LearnedOpt.NativeLibraries.NativeLibraryResolver.Resolution;
+using Attempt = LearnedOpt.NativeLibraries.NativeLibraryResolver.Attempt;
 
 namespace LearnedOpt.Tests.Cli;
 

@@ -3,9 +3,9 @@ using System.Text.Json;
 using LearnedOpt.Backends;
 using LearnedOpt.IO;
 using LearnedOpt.MetaTraining.Gradients;
-using LearnedOpt.Optimizers;
 using LearnedOpt.Optimizers.Hrnn;
 using LearnedOpt.Randomness;
+using LearnedOpt.Tensors;
 using LearnedOpt.Tests.Hrnn;
 
 namespace LearnedOpt.Tests.Cli;

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using LearnedOpt.Backends;
 using LearnedOpt.Optimizers;
 using LearnedOpt.Randomness;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Tests.Cuda;
 

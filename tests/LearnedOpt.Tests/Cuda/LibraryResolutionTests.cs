@@ -1,5 +1,6 @@
 using LearnedOpt.Cuda;
 using LearnedOpt.Interop;
+using LearnedOpt.NativeLibraries;
 
 namespace LearnedOpt.Tests.Cuda;
 

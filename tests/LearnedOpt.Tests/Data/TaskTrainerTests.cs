@@ -2,6 +2,7 @@ using LearnedOpt.Backends;
 using LearnedOpt.Optimizers;
 using LearnedOpt.Randomness;
 using LearnedOpt.Tasks;
+using LearnedOpt.Tensors;
 using LearnedOpt.Training;
 
 namespace LearnedOpt.Tests.Data;

@@ -1,3 +1,5 @@
+using LearnedOpt.NativeLibraries;
+
 namespace LearnedOpt.Tests.Hrnn;
 
 /// <summary>The grouped C ABI's own argument checks (the managed layer never sends these, other callers might).</summary>
@@ -9,7 +11,7 @@ public class GroupedHrnnAbiTests
     [InlineData(new[] { 0, 2 }, 0, "at least one group")]
     public unsafe void BadGroupTablesAreRejectedWithTheReason(int[] first, int groups, string reason)
     {
-        Interop.NativeLibraryResolver.Install();
+        NativeLibraryResolver.Install();
         int packFloats = Interop.LoptHrnnNative.lopt_hrnn_pack_floats(8, 6);
         var packs = new float[packFloats * 2];
         var table = first.ToArray();

@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using LearnedOpt.Backends;
-using LearnedOpt.Optimizers;
 using LearnedOpt.Optimizers.Hrnn;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Tests.Hrnn;
 

@@ -1,6 +1,7 @@
 using LearnedOpt.Backends;
 using LearnedOpt.Optimizers;
 using LearnedOpt.Optimizers.Hrnn;
+using LearnedOpt.Tensors;
 using LearnedOpt.Tests.Cuda;
 
 namespace LearnedOpt.Tests.Hrnn;

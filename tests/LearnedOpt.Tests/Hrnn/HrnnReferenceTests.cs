@@ -1,6 +1,6 @@
 using LearnedOpt.Backends;
-using LearnedOpt.Optimizers;
 using LearnedOpt.Optimizers.Hrnn;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Tests.Hrnn;
 

@@ -2,6 +2,7 @@ using LearnedOpt.Backends;
 using LearnedOpt.IO;
 using LearnedOpt.Optimizers;
 using LearnedOpt.Optimizers.Hrnn;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Tests.Hrnn;
 

@@ -1,6 +1,7 @@
 using LearnedOpt.Backends;
 using LearnedOpt.Optimizers;
 using LearnedOpt.Randomness;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Tests.Optimizers;
 

@@ -1,5 +1,6 @@
 using LearnedOpt.Backends;
 using LearnedOpt.Optimizers;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Tests.Optimizers;
 

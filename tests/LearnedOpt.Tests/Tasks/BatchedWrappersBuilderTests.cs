@@ -115,7 +115,7 @@ public class BatchedWrappersBuilderTests
     }
 
     /// <summary>A leaf family the factory does not know.</summary>
-    private sealed class ClassifierTaskStub() : FlatTask("stub", "stub", [new LearnedOpt.Optimizers.TensorSpec("x", 1)], 0)
+    private sealed class ClassifierTaskStub() : FlatTask("stub", "stub", [new LearnedOpt.Tensors.TensorSpec("x", 1)], 0)
     {
         public override double Value(ReadOnlySpan<double> x, Span<double> grad) => 0;
         public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv) => hv.Clear();

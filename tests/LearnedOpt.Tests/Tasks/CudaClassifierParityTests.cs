@@ -1,4 +1,5 @@
 using LearnedOpt.Backends;
+using LearnedOpt.Backends.Cuda;
 using LearnedOpt.Randomness;
 using LearnedOpt.Tasks.Batched;
 using LearnedOpt.Tests.Cuda;

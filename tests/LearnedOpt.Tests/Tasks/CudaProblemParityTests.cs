@@ -1,3 +1,4 @@
+using LearnedOpt.Backends.Cuda;
 using LearnedOpt.Randomness;
 using LearnedOpt.Tasks.Batched;
 using LearnedOpt.Tasks.Synthetic;

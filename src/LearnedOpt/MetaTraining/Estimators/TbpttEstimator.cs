@@ -10,7 +10,7 @@ namespace LearnedOpt.MetaTraining.Estimators;
 /// reset with the episode (then the h0 tensors receive gradient too). All slots of a call form one
 /// lock-step batch (<see cref="TbpttMetaGradient.ComputeBatch(HrnnParameters, IReadOnlyList{TbpttProblem}, IReadOnlyList{TbpttOptions}, int, HrnnCoordinateEngine?)"/>;
 /// the tasks run on up to <c>threads</c> threads). The per-coordinate work runs on the given <see cref="HrnnCoordinateEngine"/> (default the CPU library; a
-/// <see cref="CudaCoordinateEngine"/> puts states and tapes on a GPU, the caller owns and disposes it).
+/// GPU backend's engine (<see cref="HrnnCoordinateEngine.For"/>) puts states and tapes on the device, the caller owns and disposes it).
 /// </summary>
 public sealed class TbpttEstimator : IMetaGradientEstimator
 {

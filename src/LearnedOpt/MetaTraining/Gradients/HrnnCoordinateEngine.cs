@@ -1,3 +1,5 @@
+using LearnedOpt.Backends;
+using LearnedOpt.Backends.Cpu;
 using LearnedOpt.Interop;
 
 namespace LearnedOpt.MetaTraining.Gradients;
@@ -7,8 +9,8 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// float64: the forward with the per-tensor sums, the adjoint with the weight-gradient sums) and the
 /// memory the per-coordinate states, tapes, checkpoints and state adjoints live in. Everything per
 /// tensor or global (μ, the cells, means, θ) stays in managed code on the host and crosses as small
-/// host arrays. <see cref="Cpu"/> runs the CPU library; <see cref="CudaCoordinateEngine"/> the
-/// kernels of hrnn_grad.cu on a GPU.
+/// host arrays. <see cref="Cpu"/> runs the CPU library; a CUDA backend's engine (<see cref="For"/>)
+/// the kernels of hrnn_grad.cu on its GPU.
 /// </summary>
 public abstract class HrnnCoordinateEngine : IDisposable
 {
@@ -17,11 +19,18 @@ public abstract class HrnnCoordinateEngine : IDisposable
     /// <summary>The CPU library (stateless; host arrays).</summary>
     public static HrnnCoordinateEngine Cpu { get; } = new CpuCoordinateEngine();
 
+    /// <summary>The engine of <paramref name="backend"/>: <see cref="Cpu"/> on the CPU library, states and tapes on the device of a GPU backend. The caller disposes it.</summary>
+    public static HrnnCoordinateEngine For(IBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        return backend.Kernels.CoordinateEngine();
+    }
+
     /// <summary>One line: what runs the per-coordinate work.</summary>
     public abstract string Description { get; }
 
     /// <summary>The device backend whose queue the engine's work runs on (synchronized by phase timers), or null on the host.</summary>
-    public virtual Backends.IBackend? Device => null;
+    public virtual IBackend? Device => null;
 
     /// <summary>Whether several unrolls may use the engine at once from different threads.</summary>
     public abstract bool IsThreadSafe { get; }

@@ -1,6 +1,6 @@
-using LearnedOpt.Optimizers;
 using LearnedOpt.Randomness;
 using LearnedOpt.Tasks.Synthetic;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.MetaTraining.Gradients;
 

@@ -10,7 +10,7 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// first-order, θ̄_t = θ̄_{t+1} + J_tᵀ·ḡ_t, where J_t is the Jacobian of g_t (the problem's
 /// <see cref="TrainingHessianProduct"/>, else the exact loss's Hessian; noise has no derivative).
 /// The per-coordinate work and states run on an <see cref="HrnnCoordinateEngine"/> (default: the
-/// CPU library; <see cref="CudaCoordinateEngine"/> on a GPU); θ, the task and the cells on the host.
+/// CPU library; a GPU backend's engine); θ, the task and the cells on the host.
 /// Memory: the recorded g_t (1 double per coordinate per step, host), one checkpoint (state: 21
 /// doubles per coordinate in the engine, θ on the host) every k steps, and while going back one
 /// segment's tape of k steps (states in the engine: 21 doubles per coordinate per step; θ, d and a

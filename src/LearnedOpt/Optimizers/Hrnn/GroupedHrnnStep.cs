@@ -1,5 +1,6 @@
 using LearnedOpt.Backends;
 using LearnedOpt.Interop;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Optimizers.Hrnn;
 
@@ -43,12 +44,7 @@ public sealed class GroupedHrnnStep : IDisposable
         InitialLogLr = l0;
         Specs = groups.Select((g, q) => (IReadOnlyList<TensorSpec>)(g ?? throw new ArgumentException($"Group {q} is null.", nameof(groups))).ToList()).ToList();
         _groups = new HrnnGroups(Specs.Select(g => g.Select(t => t.Length).ToArray()).ToList());
-        _kernels = backend switch
-        {
-            CpuBackend => new CpuHrnnKernels(h1, h2, _groups),
-            CudaBackend cuda => new CudaHrnnKernels(cuda, h1, h2, _groups),
-            _ => throw new NotSupportedException($"The grouped hrnn step has no kernels for the {backend.Kind} backend in this build."),
-        };
+        _kernels = backend.Kernels.GroupedHrnn(h1, h2, _groups);
         int k = _groups.TensorCount, gc = _groups.Count;
         _blockOffset = new long[k + 1];
         for (int i = 0; i < k; i++) _blockOffset[i + 1] = _blockOffset[i] + checked(_groups.Lengths[i] * LoptHrnnNative.BlockFloats);

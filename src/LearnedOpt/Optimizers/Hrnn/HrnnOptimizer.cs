@@ -1,6 +1,7 @@
 using LearnedOpt.Backends;
 using LearnedOpt.Interop;
 using LearnedOpt.IO;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Optimizers.Hrnn;
 
@@ -30,12 +31,7 @@ public sealed class HrnnOptimizer : Optimizer
         if (!float.IsFinite(l0)) throw new ArgumentOutOfRangeException(nameof(initialLogLr), l0, "The initial log learning rate must be finite.");
         Weights = weights;
         InitialLogLr = l0;
-        _kernels = backend switch
-        {
-            CpuBackend => new CpuHrnnKernels(weights, Tensors.Count),
-            CudaBackend cuda => new CudaHrnnKernels(cuda, weights, Tensors.Select(t => t.Length).ToArray()),
-            _ => throw new NotSupportedException($"The hrnn optimizer has no kernels for the {backend.Kind} backend in this build."),
-        };
+        _kernels = backend.Kernels.Hrnn(weights, Tensors.Select(t => t.Length).ToArray());
         int k = Tensors.Count;
         _blocks = Tensors.Select(t => backend.Allocate(checked(t.Length * LoptHrnnNative.BlockFloats))).ToArray();
         _s = backend.Allocate((long)k * weights.H1);

@@ -6,18 +6,18 @@ namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>
 /// Noise-free classifier instances (logistic regression or sigmoid MLPs of one architecture) as an
-/// <see cref="IBatchedProblem"/> on the CPU library (<see cref="ClassifierBatch"/>) or CUDA
-/// (<see cref="CudaClassifierBatch"/>). A training step uses the minibatch rows that
-/// <see cref="FlatTask.TrainingValue"/> uses when given <c>new Rng(dataSeed).Stream(step)</c>
+/// <see cref="IBatchedProblem"/>, run by its backend's classifier kernels (the CPU library's
+/// <see cref="ClassifierBatch"/> launchers, or classifier.cu and cuBLAS on CUDA). A training step
+/// uses the minibatch rows that <see cref="FlatTask.TrainingValue"/> uses when given <c>new Rng(dataSeed).Stream(step)</c>
 /// (the batch schedule keyed by the data seed and the step), computed on the host and passed to
 /// the batch; <see cref="TrainingHvp"/> uses the same rows.
 /// </summary>
-public sealed unsafe class BatchedClassifierProblem : IBatchedProblem
+public sealed class BatchedClassifierProblem : IBatchedProblem
 {
     private readonly ClassifierTask[] _tasks;
     private readonly ulong[] _seeds;
-    private readonly ClassifierBatch _cpu;
-    private readonly CudaClassifierBatch? _cuda;
+    private readonly ClassifierBatch _batch;
+    private readonly IClassifierBatchKernels _kernels;
     private readonly int _batchSize;
     private long _rowsStep = -1;
     private int[] _rows = [];
@@ -30,8 +30,6 @@ public sealed unsafe class BatchedClassifierProblem : IBatchedProblem
         if (tasks.Count == 0) throw new ArgumentException("A batch needs at least one task.", nameof(tasks));
         if (dataSeeds.Count != tasks.Count)
             throw new ArgumentException($"'dataSeeds' has {dataSeeds.Count} seeds for {tasks.Count} tasks.", nameof(dataSeeds));
-        if (backend is not (CpuBackend or CudaBackend))
-            throw new NotSupportedException($"No batched classifiers on backend {backend.Kind}.");
         foreach (var t in tasks)
         {
             if (t.NoiseStd > 0)
@@ -43,17 +41,17 @@ public sealed unsafe class BatchedClassifierProblem : IBatchedProblem
         _tasks = [.. tasks];
         _seeds = [.. dataSeeds];
         _batchSize = tasks[0].BatchSize;
-        _cpu = new ClassifierBatch(_tasks);
-        if (backend is CudaBackend cuda) _cuda = new CudaClassifierBatch(cuda, _cpu);
+        _batch = new ClassifierBatch(_tasks);
+        _kernels = backend.Kernels.ClassifierBatch(_batch);
     }
 
-    /// <summary>The batched problem of <paramref name="tasks"/>, or null where they are not all noise-free classifiers of one architecture, dataset size and minibatch size, or the backend has no classifier kernels.</summary>
+    /// <summary>The batched problem of <paramref name="tasks"/>, or null where they are not all noise-free classifiers of one architecture, dataset size and minibatch size.</summary>
     public static BatchedClassifierProblem? TryCreate(IBackend backend, IReadOnlyList<FlatTask> tasks, IReadOnlyList<ulong> dataSeeds)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(tasks);
         ArgumentNullException.ThrowIfNull(dataSeeds);
-        if (tasks.Count == 0 || dataSeeds.Count != tasks.Count || backend is not (CpuBackend or CudaBackend)) return null;
+        if (tasks.Count == 0 || dataSeeds.Count != tasks.Count) return null;
         if (tasks[0] is not ClassifierTask first) return null;
         var list = new List<ClassifierTask>(tasks.Count);
         foreach (var t in tasks)
@@ -67,34 +65,20 @@ public sealed unsafe class BatchedClassifierProblem : IBatchedProblem
     }
 
     public IBackend Backend { get; }
-    public int Count => _cpu.Count;
-    public int Dimension => _cpu.Dimension;
+    public int Count => _batch.Count;
+    public int Dimension => _batch.Dimension;
 
     public void Evaluate(TensorView theta, TensorView loss, TensorView gradient)
-    {
-        if (_cuda != null) { _cuda.Evaluate(theta, loss, gradient); return; }
-        _cpu.Evaluate(Host(theta, nameof(theta)), Host(loss, nameof(loss)), Host(gradient, nameof(gradient)));
-    }
+        => _kernels.Evaluate(theta, loss, gradient);
 
     public void HessianVectorProduct(TensorView theta, TensorView v, TensorView hv)
-    {
-        if (_cuda != null) { _cuda.HessianVectorProduct(theta, v, hv); return; }
-        _cpu.HessianVectorProduct(Host(theta, nameof(theta)), Host(v, nameof(v)), Host(hv, nameof(hv)));
-    }
+        => _kernels.HessianVectorProduct(theta, v, hv);
 
     public void TrainingStep(TensorView theta, long step, TensorView loss, TensorView gradient)
-    {
-        var rows = Rows(step);
-        if (_cuda != null) { _cuda.EvaluateRows(theta, rows, _batchSize, loss, gradient); return; }
-        _cpu.EvaluateRows(Host(theta, nameof(theta)), rows, _batchSize, Host(loss, nameof(loss)), Host(gradient, nameof(gradient)));
-    }
+        => _kernels.EvaluateRows(theta, Rows(step), _batchSize, loss, gradient);
 
     public void TrainingHvp(TensorView theta, long step, TensorView v, TensorView hv)
-    {
-        var rows = Rows(step);
-        if (_cuda != null) { _cuda.HessianVectorProductRows(theta, rows, _batchSize, v, hv); return; }
-        _cpu.HessianVectorProductRows(Host(theta, nameof(theta)), rows, _batchSize, Host(v, nameof(v)), Host(hv, nameof(hv)));
-    }
+        => _kernels.HessianVectorProductRows(theta, Rows(step), _batchSize, v, hv);
 
     /// <summary>Count × B row indices of <paramref name="step"/>: instance k's are ClassifierTask.BatchRows(new Rng(seed_k).Stream(step), step).</summary>
     public int[] BatchRows(long step) => [.. Rows(step)];
@@ -112,12 +96,5 @@ public sealed unsafe class BatchedClassifierProblem : IBatchedProblem
         return rows;
     }
 
-    private static Span<float> Host(TensorView t, string name)
-    {
-        if (t.Location != MemoryLocation.Host)
-            throw new ArgumentException($"'{name}' lives on {t.Location}; the CPU backend needs host memory.", name);
-        return t.IsNull ? Span<float>.Empty : new Span<float>(t.HostPointer, checked((int)t.Length));
-    }
-
-    public void Dispose() => _cuda?.Dispose();
+    public void Dispose() => _kernels.Dispose();
 }

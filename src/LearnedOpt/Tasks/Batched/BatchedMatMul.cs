@@ -1,6 +1,4 @@
 using LearnedOpt.Backends;
-using LearnedOpt.Cuda;
-using LearnedOpt.Interop;
 
 namespace LearnedOpt.Tasks.Batched;
 
@@ -8,20 +6,13 @@ namespace LearnedOpt.Tasks.Batched;
 /// MatMulAlgorithm(n, k) batched (docs/tasks.md, <see cref="Synthetic.MatMulTask"/> semantics):
 /// Count instances of 2n²k parameters each (θ_a then θ_b, n² × k row-major). Loss, the
 /// variable-projection gradient and the exact HVP with the guarded least-squares θ_c, from
-/// native/include/lopt/lopt_matmul.h (float64 inside) on the CPU library (OpenMP over instances)
-/// or the CUDA kernel of matmul.cu (one thread per instance). The family has no data and no noise:
-/// a training step is the full evaluation.
+/// native/include/lopt/lopt_matmul.h (float64 inside), run by the backend's MatMul kernels (the CPU
+/// library, OpenMP over instances, or matmul.cu, one thread per instance). The family has no data
+/// and no noise: a training step is the full evaluation.
 /// </summary>
-public sealed unsafe class BatchedMatMul : IBatchedProblem
+public sealed class BatchedMatMul : IBatchedProblem
 {
-    private const string File = "matmul.cu";
-    private const int Block = 64;
-    private const int MaxGrid = 256;
-
-    private readonly CudaBackend? _cuda;
-    private readonly CudaFunction _kernel;
-    private readonly DeviceBuffer? _workspace;
-    private readonly uint _grid;
+    private readonly IMatMulKernels _kernels;
     private bool _disposed;
 
     public BatchedMatMul(IBackend backend, int count, int n, int k)
@@ -35,21 +26,7 @@ public sealed unsafe class BatchedMatMul : IBatchedProblem
         N = n;
         K = k;
         Dimension = checked(2 * n * n * k);
-        switch (backend)
-        {
-            case CpuBackend:
-                LoptMatMulNative.EnsureLoaded();
-                break;
-            case CudaBackend cuda:
-                _cuda = cuda;
-                _kernel = cuda.GetFunction(File, "lopt_problems_matmul");
-                _grid = (uint)Math.Min((count + Block - 1) / Block, MaxGrid);
-                // One float64 slot per thread of the grid (interleaved by the kernel), as floats; the arena aligns to 256 bytes.
-                _workspace = cuda.Allocate(checked(2L * _grid * Block * WorkspaceDoubles(n, k)));
-                break;
-            default:
-                throw new NotSupportedException($"No batched MatMul on backend {backend.Kind}.");
-        }
+        _kernels = backend.Kernels.MatMul(count, n, k);
     }
 
     public IBackend Backend { get; }
@@ -96,21 +73,7 @@ public sealed unsafe class BatchedMatMul : IBatchedProblem
 
     private TensorView None => TensorView.None(Backend.Location);
 
-    private void Run(TensorView theta, TensorView loss, TensorView grad, TensorView v, TensorView hv)
-    {
-        if (_cuda == null)
-        {
-            static float* P(TensorView t) => t.IsNull ? null : t.HostPointer;
-            LoptCpuNative.Check(LoptMatMulNative.lopt_problems_matmul(Count, N, K, P(theta), P(loss), P(grad), P(v), P(hv)), "lopt_problems_matmul");
-            return;
-        }
-        long count = Count;
-        int n = N, k = K;
-        ulong t = theta.DevicePointer, l = loss.DevicePointer, g = grad.DevicePointer, pv = v.DevicePointer, phv = hv.DevicePointer;
-        ulong ws = _workspace!.View.DevicePointer;
-        var args = stackalloc void*[] { &count, &n, &k, &t, &l, &g, &pv, &phv, &ws };
-        _cuda.Launch(_kernel, _grid, Block, args);
-    }
+    private void Run(TensorView theta, TensorView loss, TensorView grad, TensorView v, TensorView hv) => _kernels.Run(theta, loss, grad, v, hv);
 
     private void Require(TensorView t, long expected, string name, bool mayBeNone)
     {
@@ -126,6 +89,6 @@ public sealed unsafe class BatchedMatMul : IBatchedProblem
     {
         if (_disposed) return;
         _disposed = true;
-        _workspace?.Dispose();
+        _kernels.Dispose();
     }
 }

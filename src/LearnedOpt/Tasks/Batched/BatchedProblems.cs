@@ -24,7 +24,6 @@ public static class BatchedProblems
         if (dataSeeds.Count != tasks.Count)
             throw new ArgumentException($"'dataSeeds' has {dataSeeds.Count} seeds for {tasks.Count} tasks.", nameof(dataSeeds));
         if (tasks.Any(t => t == null)) throw new ArgumentException("'tasks' holds a null task.", nameof(tasks));
-        if (backend is not (CpuBackend or CudaBackend)) return null;
         // Wrappers, gradient noise and MatMul are composites; their plain leaves come from the switch below.
         return BatchedWrappers.TryCreate(backend, tasks, dataSeeds, (leaves, seeds) => Leaf(backend, leaves, seeds))
             ?? Leaf(backend, tasks, dataSeeds);

@@ -20,8 +20,8 @@ public static class BatchedThroughput
 
     /// <summary>
     /// Instances of a synthetic classifier entry (e.g. "mlp-8-32x64", "logistic-256"), full-data
-    /// loss and gradient: the CPU library (<see cref="ClassifierBatch"/>) or CUDA
-    /// (<see cref="CudaClassifierBatch"/>, cuBLAS); instance i is built from seed i.
+    /// loss and gradient by the backend's classifier kernels (the CPU library, or cuBLAS and
+    /// classifier.cu on CUDA); instance i is built from seed i.
     /// </summary>
     public static double Classifier(IBackend backend, string entry, int instances, int iterations = 3)
     {
@@ -31,9 +31,8 @@ public static class BatchedThroughput
         ArgumentOutOfRangeException.ThrowIfLessThan(instances, 1);
         var tasks = Enumerable.Range(0, instances).Select(i => (ClassifierTask)e.Build((ulong)i)).ToList();
         var batch = new ClassifierBatch(tasks);
-        if (backend is not CudaBackend cuda) return Measure(backend, batch, iterations);
-        using var gpu = new CudaClassifierBatch(cuda, batch);
-        return OnDevice(cuda, batch.Count, batch.Dimension, gpu.Evaluate, iterations, 0);
+        using var kernels = backend.Kernels.ClassifierBatch(batch);
+        return OnBackend(backend, batch.Count, batch.Dimension, kernels.Evaluate, iterations, 0);
     }
 
     /// <summary>
@@ -76,24 +75,8 @@ public static class BatchedThroughput
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
-        switch (backend)
-        {
-            case CpuBackend:
-            {
-                var theta = Points(batch.Count, batch.Dimension, seed);
-                var loss = new float[batch.Count];
-                var grad = new float[theta.Length];
-                double ms = backend.TimeMilliseconds(() => batch.Evaluate(theta, loss, grad), iterations);
-                return (double)batch.Count * batch.Dimension / (ms / 1000);
-            }
-            case CudaBackend cuda:
-            {
-                using var gpu = new CudaProblemBatch(cuda, batch);
-                return OnDevice(cuda, batch.Count, batch.Dimension, gpu.Evaluate, iterations, seed);
-            }
-            default:
-                throw new NotSupportedException($"No batched problems on backend {backend.Kind}.");
-        }
+        using var kernels = backend.Kernels.ProblemBatch(batch);
+        return OnBackend(backend, batch.Count, batch.Dimension, kernels.Evaluate, iterations, seed);
     }
 
     private static float[] Points(int count, int dimension, ulong seed)
@@ -104,16 +87,16 @@ public static class BatchedThroughput
         return theta;
     }
 
-    /// <summary>Times evaluate(theta, loss, gradient) on device tensors at seeded N(0,1) points.</summary>
-    private static double OnDevice(CudaBackend cuda, int count, int dimension, Action<TensorView, TensorView, TensorView> evaluate, int iterations, ulong seed)
+    /// <summary>Times evaluate(theta, loss, gradient) on the backend's tensors at seeded N(0,1) points.</summary>
+    private static double OnBackend(IBackend backend, int count, int dimension, Action<TensorView, TensorView, TensorView> evaluate, int iterations, ulong seed)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
         var theta = Points(count, dimension, seed);
-        using var t = cuda.Allocate(theta.Length);
-        using var l = cuda.Allocate(count);
-        using var g = cuda.Allocate(theta.Length);
-        cuda.CopyFromHost(theta, t.View);
-        double ms = cuda.TimeMilliseconds(() => evaluate(t.View, l.View, g.View), iterations);
+        using var t = backend.Allocate(theta.Length);
+        using var l = backend.Allocate(count);
+        using var g = backend.Allocate(theta.Length);
+        backend.CopyFromHost(theta, t.View);
+        double ms = backend.TimeMilliseconds(() => evaluate(t.View, l.View, g.View), iterations);
         return (double)count * dimension / (ms / 1000);
     }
 }

@@ -1,10 +1,10 @@
-using LearnedOpt.Interop;
+using LearnedOpt.Cpu;
 using LearnedOpt.Tasks.Synthetic;
 
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>Bowls with their own 2 × 2 matrices.</summary>
-public sealed unsafe class BowlBatch : ProblemBatch
+public sealed class BowlBatch : ProblemBatch
 {
     private readonly float[] _a;
 
@@ -13,10 +13,6 @@ public sealed unsafe class BowlBatch : ProblemBatch
     /// <summary>The packed 2 × 2 matrices (Count × 4).</summary>
     internal float[] A => _a;
 
-    protected override string Call => "lopt_problems_bowl";
-
-    protected override int Run(float* theta, float* loss, float* gradient, float* v, float* hv)
-    {
-        fixed (float* a = _a) return LoptProblemsNative.lopt_problems_bowl(Count, a, theta, loss, gradient, v, hv);
-    }
+    protected override void Run(ReadOnlySpan<float> theta, Span<float> loss, Span<float> gradient, ReadOnlySpan<float> v, Span<float> hv)
+        => CpuProblems.Bowl(Count, _a, theta, loss, gradient, v, hv);
 }

@@ -1,4 +1,4 @@
-using LearnedOpt.Interop;
+using LearnedOpt.Cpu;
 using LearnedOpt.Tasks.Synthetic;
 
 namespace LearnedOpt.Tasks.Batched;
@@ -10,7 +10,7 @@ namespace LearnedOpt.Tasks.Batched;
 /// and <see cref="ProblemBatch.HessianVectorProduct"/> use all rows; <see cref="EvaluateRows"/> and
 /// <see cref="HessianVectorProductRows"/> a minibatch per instance.
 /// </summary>
-public sealed unsafe class ClassifierBatch : ProblemBatch
+public sealed class ClassifierBatch : ProblemBatch
 {
     private readonly int[] _widths;
     private readonly float[] _x;
@@ -19,7 +19,6 @@ public sealed unsafe class ClassifierBatch : ProblemBatch
 
     public ClassifierBatch(IReadOnlyList<ClassifierTask> tasks) : base(tasks.Count, tasks.Count > 0 ? tasks[0].Size : 0)
     {
-        LoptClassifierNative.EnsureLoaded();
         _widths = [.. tasks[0].Widths];
         _rows = tasks[0].Data.Rows;
         foreach (var t in tasks)
@@ -38,8 +37,6 @@ public sealed unsafe class ClassifierBatch : ProblemBatch
     internal float[] X => _x;
     internal float[] Labels => _labels;
 
-    protected override string Call => "lopt_problems_classifier";
-
     /// <summary>Loss and gradient on per-instance minibatches: <paramref name="batchRows"/> is Count × batch row indices.</summary>
     public void EvaluateRows(ReadOnlySpan<float> theta, ReadOnlySpan<int> batchRows, int batch, Span<float> loss, Span<float> gradient)
     {
@@ -47,11 +44,7 @@ public sealed unsafe class ClassifierBatch : ProblemBatch
         if (theta.Length != (long)Count * Dimension) throw new ArgumentException($"'theta' has {theta.Length} floats, the batch needs {(long)Count * Dimension}.", nameof(theta));
         if (loss.Length != 0 && loss.Length != Count) throw new ArgumentException($"'loss' has {loss.Length} floats, the batch needs {Count} (or 0).", nameof(loss));
         if (gradient.Length != 0 && gradient.Length != theta.Length) throw new ArgumentException($"'gradient' has {gradient.Length} floats, the batch needs {theta.Length} (or 0).", nameof(gradient));
-        fixed (float* t = theta)
-        fixed (int* r = batchRows)
-        fixed (float* l = loss)
-        fixed (float* g = gradient)
-            LoptCpuNative.Check(Native(t, r, batch, loss.IsEmpty ? null : l, gradient.IsEmpty ? null : g), Call);
+        CpuProblems.Classifier(Count, Dimension, Data, batchRows, batch, theta, loss, gradient);
     }
 
     /// <summary>hv = ∇²f_B(theta)·v, f_B the loss on the per-instance minibatch rows (Count × batch), L2 term included.</summary>
@@ -62,11 +55,7 @@ public sealed unsafe class ClassifierBatch : ProblemBatch
         if (theta.Length != n) throw new ArgumentException($"'theta' has {theta.Length} floats, the batch needs {n}.", nameof(theta));
         if (v.Length != n) throw new ArgumentException($"'v' has {v.Length} floats, the batch needs {n}.", nameof(v));
         if (hv.Length != n) throw new ArgumentException($"'hv' has {hv.Length} floats, the batch needs {n}.", nameof(hv));
-        fixed (float* t = theta)
-        fixed (int* r = batchRows)
-        fixed (float* pv = v)
-        fixed (float* phv = hv)
-            LoptCpuNative.Check(NativeHvp(t, r, batch, pv, phv), "lopt_classifier_hvp");
+        CpuProblems.ClassifierHvp(Count, Dimension, Data, batchRows, batch, theta, v, hv);
     }
 
     /// <summary>Checks a minibatch: 1 ≤ batch ≤ Rows and Count × batch indices (their range is checked where they are used).</summary>
@@ -77,24 +66,11 @@ public sealed unsafe class ClassifierBatch : ProblemBatch
             throw new ArgumentException($"'batchRows' has {batchRows.Length} indices, the batch needs {Count} × {batch}.", nameof(batchRows));
     }
 
-    protected override int Run(float* theta, float* loss, float* gradient, float* v, float* hv)
-        => v != null || hv != null ? NativeHvp(theta, null, 0, v, hv) : Native(theta, null, 0, loss, gradient);
-
-    private int Native(float* theta, int* rows, int batch, float* loss, float* gradient)
+    protected override void Run(ReadOnlySpan<float> theta, Span<float> loss, Span<float> gradient, ReadOnlySpan<float> v, Span<float> hv)
     {
-        fixed (int* w = _widths)
-        fixed (float* x = _x)
-        fixed (float* y = _labels)
-            return LoptProblemsNative.lopt_problems_classifier(Count, _widths.Length - 1, w, x, y, _rows, rows, batch,
-                (float)ClassifierTask.L2Scale, theta, loss, gradient);
+        if (!v.IsEmpty || !hv.IsEmpty) CpuProblems.ClassifierHvp(Count, Dimension, Data, default, 0, theta, v, hv);
+        else CpuProblems.Classifier(Count, Dimension, Data, default, 0, theta, loss, gradient);
     }
 
-    private int NativeHvp(float* theta, int* rows, int batch, float* v, float* hv)
-    {
-        fixed (int* w = _widths)
-        fixed (float* x = _x)
-        fixed (float* y = _labels)
-            return LoptClassifierNative.lopt_classifier_hvp(Count, _widths.Length - 1, w, x, y, _rows, rows, batch,
-                (float)ClassifierTask.L2Scale, theta, v, hv);
-    }
+    private CpuProblems.ClassifierData Data => new(_widths, _x, _labels, _rows, (float)ClassifierTask.L2Scale);
 }

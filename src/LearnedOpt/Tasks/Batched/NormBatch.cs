@@ -1,10 +1,10 @@
-using LearnedOpt.Interop;
+using LearnedOpt.Cpu;
 using LearnedOpt.Tasks.Synthetic;
 
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>Norm problems of one size n and one exponent p, each with its own W and y.</summary>
-public sealed unsafe class NormBatch : ProblemBatch
+public sealed class NormBatch : ProblemBatch
 {
     private readonly float[] _w;
     private readonly float[] _y;
@@ -21,12 +21,6 @@ public sealed unsafe class NormBatch : ProblemBatch
     public double P { get; }
     internal float[] W => _w;
     internal float[] Y => _y;
-    protected override string Call => "lopt_problems_norm";
-
-    protected override int Run(float* theta, float* loss, float* gradient, float* v, float* hv)
-    {
-        fixed (float* w = _w)
-        fixed (float* y = _y)
-            return LoptProblemsNative.lopt_problems_norm(Count, Dimension, (float)P, w, y, theta, loss, gradient, v, hv);
-    }
+    protected override void Run(ReadOnlySpan<float> theta, Span<float> loss, Span<float> gradient, ReadOnlySpan<float> v, Span<float> hv)
+        => CpuProblems.Norm(Count, Dimension, (float)P, _w, _y, theta, loss, gradient, v, hv);
 }

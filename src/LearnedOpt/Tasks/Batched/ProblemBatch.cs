@@ -1,4 +1,4 @@
-using LearnedOpt.Interop;
+using LearnedOpt.Cpu;
 using LearnedOpt.Tasks.Synthetic;
 
 namespace LearnedOpt.Tasks.Batched;
@@ -8,13 +8,13 @@ namespace LearnedOpt.Tasks.Batched;
 /// instances, the per-instance math of lopt_problems.h). Parameters are instance-major:
 /// theta holds <see cref="Count"/> × <see cref="Dimension"/> floats.
 /// </summary>
-public abstract unsafe class ProblemBatch
+public abstract class ProblemBatch
 {
     protected ProblemBatch(int count, int dimension)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
-        LoptProblemsNative.EnsureLoaded();
+        CpuProblems.EnsureLoaded();
         Count = count;
         Dimension = dimension;
     }
@@ -30,10 +30,7 @@ public abstract unsafe class ProblemBatch
         Check(theta.Length, (long)Count * Dimension, nameof(theta), false);
         Check(loss.Length, Count, nameof(loss), true);
         Check(gradient.Length, (long)Count * Dimension, nameof(gradient), true);
-        fixed (float* t = theta)
-        fixed (float* l = loss)
-        fixed (float* g = gradient)
-            LoptCpuNative.Check(Run(t, loss.IsEmpty ? null : l, gradient.IsEmpty ? null : g, null, null), Call);
+        Run(theta, loss, gradient, default, default);
     }
 
     /// <summary>hv = ∇²f(theta)·v for every instance.</summary>
@@ -43,15 +40,11 @@ public abstract unsafe class ProblemBatch
         Check(theta.Length, n, nameof(theta), false);
         Check(v.Length, n, nameof(v), false);
         Check(hv.Length, n, nameof(hv), false);
-        fixed (float* t = theta)
-        fixed (float* pv = v)
-        fixed (float* phv = hv)
-            LoptCpuNative.Check(Run(t, null, null, pv, phv), Call);
+        Run(theta, default, default, v, hv);
     }
 
-    protected abstract string Call { get; }
-
-    protected abstract int Run(float* theta, float* loss, float* gradient, float* v, float* hv);
+    /// <summary>The CPU library's launcher: loss and gradient (v, hv empty) or the HVP (loss, gradient empty).</summary>
+    protected abstract void Run(ReadOnlySpan<float> theta, Span<float> loss, Span<float> gradient, ReadOnlySpan<float> v, Span<float> hv);
 
     private static void Check(int actual, long expected, string name, bool mayBeEmpty)
     {

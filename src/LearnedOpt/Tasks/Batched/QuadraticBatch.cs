@@ -1,10 +1,10 @@
-using LearnedOpt.Interop;
+using LearnedOpt.Cpu;
 using LearnedOpt.Tasks.Synthetic;
 
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>Quadratics of one size n, each with its own W and y.</summary>
-public sealed unsafe class QuadraticBatch : ProblemBatch
+public sealed class QuadraticBatch : ProblemBatch
 {
     private readonly float[] _w;
     private readonly float[] _y;
@@ -25,12 +25,6 @@ public sealed unsafe class QuadraticBatch : ProblemBatch
     internal float[] W => _w;
     internal float[] Y => _y;
 
-    protected override string Call => "lopt_problems_quadratic";
-
-    protected override int Run(float* theta, float* loss, float* gradient, float* v, float* hv)
-    {
-        fixed (float* w = _w)
-        fixed (float* y = _y)
-            return LoptProblemsNative.lopt_problems_quadratic(Count, Dimension, w, y, theta, loss, gradient, v, hv);
-    }
+    protected override void Run(ReadOnlySpan<float> theta, Span<float> loss, Span<float> gradient, ReadOnlySpan<float> v, Span<float> hv)
+        => CpuProblems.Quadratic(Count, Dimension, _w, _y, theta, loss, gradient, v, hv);
 }

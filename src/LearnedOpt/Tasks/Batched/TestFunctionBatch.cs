@@ -1,14 +1,12 @@
-using LearnedOpt.Interop;
+using LearnedOpt.Cpu;
 using LearnedOpt.Tasks.Synthetic;
 
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>Count instances of one 2-D test function.</summary>
-public sealed unsafe class TestFunctionBatch(TestFunction function, int count) : ProblemBatch(count, 2)
+public sealed class TestFunctionBatch(TestFunction function, int count) : ProblemBatch(count, 2)
 {
     public TestFunction Function { get; } = function;
-    protected override string Call => "lopt_problems_testfn";
-
-    protected override int Run(float* theta, float* loss, float* gradient, float* v, float* hv)
-        => LoptProblemsNative.lopt_problems_testfn((int)Function, Count, theta, loss, gradient, v, hv);
+    protected override void Run(ReadOnlySpan<float> theta, Span<float> loss, Span<float> gradient, ReadOnlySpan<float> v, Span<float> hv)
+        => CpuProblems.TestFunction(Function, Count, theta, loss, gradient, v, hv);
 }

@@ -27,13 +27,11 @@ public abstract class WrapperKernels : IDisposable
     public int Count { get; }
 
     /// <summary>The kernels of <paramref name="backend"/>; <paramref name="seeds"/> (one per instance) is needed only for random draws.</summary>
-    public static WrapperKernels Create(IBackend backend, int count, IReadOnlyList<ulong>? seeds = null) => backend switch
+    public static WrapperKernels Create(IBackend backend, int count, IReadOnlyList<ulong>? seeds = null)
     {
-        null => throw new ArgumentNullException(nameof(backend)),
-        CpuBackend => new CpuWrapperKernels(backend, count, seeds),
-        CudaBackend cuda => new CudaWrapperKernels(cuda, count, seeds),
-        _ => throw new NotSupportedException($"No wrapper kernels on backend {backend.Kind}."),
-    };
+        ArgumentNullException.ThrowIfNull(backend);
+        return backend.Kernels.Wrappers(count, seeds);
+    }
 
     /// <summary>output[k·dim + i] = draw i of (seed k, step, stream).</summary>
     public abstract void Fill(RandomDraw draw, int dim, long step, uint stream, TensorView output);

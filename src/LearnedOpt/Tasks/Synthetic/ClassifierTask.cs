@@ -1,6 +1,6 @@
 using LearnedOpt.Data;
-using LearnedOpt.Optimizers;
 using LearnedOpt.Randomness;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Tasks.Synthetic;
 

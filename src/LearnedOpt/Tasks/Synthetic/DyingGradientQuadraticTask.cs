@@ -1,4 +1,4 @@
-using LearnedOpt.Optimizers;
+using LearnedOpt.Tensors;
 using LearnedOpt.Randomness;
 
 namespace LearnedOpt.Tasks.Synthetic;

@@ -1,5 +1,5 @@
-using LearnedOpt.Optimizers;
 using LearnedOpt.Randomness;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Tasks.Synthetic;
 

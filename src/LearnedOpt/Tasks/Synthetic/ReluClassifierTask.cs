@@ -1,5 +1,5 @@
 using LearnedOpt.Data;
-using LearnedOpt.Optimizers;
+using LearnedOpt.Tensors;
 using LearnedOpt.Randomness;
 
 namespace LearnedOpt.Tasks.Synthetic;

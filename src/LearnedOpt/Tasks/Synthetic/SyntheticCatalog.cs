@@ -1,6 +1,6 @@
 using System.Globalization;
-using LearnedOpt.Optimizers;
 using LearnedOpt.Randomness;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Tasks.Synthetic;
 

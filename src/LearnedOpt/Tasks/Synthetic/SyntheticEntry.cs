@@ -1,4 +1,4 @@
-using LearnedOpt.Optimizers;
+using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Tasks.Synthetic;
 

@@ -1,7 +1,7 @@
 using LearnedOpt.MetaTraining.Gradients;
-using LearnedOpt.Optimizers;
 using LearnedOpt.Randomness;
 using LearnedOpt.Tasks.Synthetic;
+using LearnedOpt.Tensors;
 using LearnedOpt.Tests.Hrnn;
 
 namespace LearnedOpt.Tests.MetaTraining.Gradients;

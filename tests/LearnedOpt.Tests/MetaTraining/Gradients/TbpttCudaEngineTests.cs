@@ -1,4 +1,5 @@
 using LearnedOpt.Backends;
+using LearnedOpt.Backends.Cuda;
 using LearnedOpt.MetaTraining;
 using LearnedOpt.MetaTraining.Estimators;
 using LearnedOpt.MetaTraining.Gradients;

@@ -1,3 +1,4 @@
+using LearnedOpt.Backends.Cuda;
 using LearnedOpt.MetaTraining.Gradients;
 
 namespace LearnedOpt.Tests.MetaTraining.Gradients;

@@ -1,8 +1,8 @@
 using LearnedOpt.Backends;
 using LearnedOpt.MetaTraining.Gradients;
-using LearnedOpt.Optimizers;
 using LearnedOpt.Optimizers.Hrnn;
 using LearnedOpt.Randomness;
+using LearnedOpt.Tensors;
 using LearnedOpt.Tests.Hrnn;
 
 namespace LearnedOpt.Tests.MetaTraining.Gradients;

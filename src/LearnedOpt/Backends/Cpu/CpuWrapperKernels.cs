@@ -1,7 +1,7 @@
-using LearnedOpt.Backends;
 using LearnedOpt.Interop;
+using LearnedOpt.Tasks.Batched;
 
-namespace LearnedOpt.Tasks.Batched;
+namespace LearnedOpt.Backends.Cpu;
 
 /// <summary>The wrapper operations on the CPU library (lopt_wrappers_abi.h, OpenMP), on host tensors.</summary>
 internal sealed unsafe class CpuWrapperKernels : WrapperKernels

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
-using LearnedOpt.Backends;
 using LearnedOpt.Cuda;
+using LearnedOpt.Optimizers.Hrnn;
 
-namespace LearnedOpt.Optimizers.Hrnn;
+namespace LearnedOpt.Backends.Cuda;
 
 /// <summary>
 /// The HRNN step on CUDA (native/kernels/hrnn.cu): four launches per step whatever the tensor or

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
-using LearnedOpt.Backends;
 using LearnedOpt.Cuda;
+using LearnedOpt.MetaTraining.Gradients;
 
-namespace LearnedOpt.MetaTraining.Gradients;
+namespace LearnedOpt.Backends.Cuda;
 
 /// <summary>
 /// The per-coordinate work on a GPU in float64: states, tapes, checkpoints and state adjoints in
@@ -16,7 +16,7 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// match the CPU engine to rounding. Calls are serialized (one staging area), so concurrent
 /// unrolls are safe but do not overlap.
 /// </summary>
-public sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
+internal sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
 {
     /// <summary>Threads per block of the hrnn_grad.cu kernels (LOPT_HG_BLOCK; they trap on any other).</summary>
     public const int Block = 128;

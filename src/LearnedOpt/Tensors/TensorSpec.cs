@@ -1,4 +1,4 @@
-namespace LearnedOpt.Optimizers;
+namespace LearnedOpt.Tensors;
 
 /// <summary>A parameter tensor the optimizer steps: its name (used in state files) and shape.</summary>
 public sealed record TensorSpec(string Name, long[] Shape)

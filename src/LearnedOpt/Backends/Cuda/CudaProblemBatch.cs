@@ -1,14 +1,14 @@
-using LearnedOpt.Backends;
 using LearnedOpt.Cuda;
+using LearnedOpt.Tasks.Batched;
 
-namespace LearnedOpt.Tasks.Batched;
+namespace LearnedOpt.Backends.Cuda;
 
 /// <summary>
 /// The GPU twin of a <see cref="ProblemBatch"/>: its coefficients uploaded once, evaluations on
 /// device tensors by the kernels of native/kernels/problems.cu (the same math header as the CPU
 /// launchers). Work is queued on the backend's stream; call Synchronize or copy back to wait.
 /// </summary>
-public sealed unsafe class CudaProblemBatch : IDisposable
+internal sealed unsafe class CudaProblemBatch : IProblemBatchKernels
 {
     private const string File = "problems.cu";
 

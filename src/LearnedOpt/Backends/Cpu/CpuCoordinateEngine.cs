@@ -1,6 +1,7 @@
 using LearnedOpt.Interop;
+using LearnedOpt.MetaTraining.Gradients;
 
-namespace LearnedOpt.MetaTraining.Gradients;
+namespace LearnedOpt.Backends.Cpu;
 
 /// <summary>
 /// The per-coordinate work on the CPU: host arrays and the float64 launchers of the CPU library

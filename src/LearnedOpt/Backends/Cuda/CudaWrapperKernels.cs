@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
-using LearnedOpt.Backends;
 using LearnedOpt.Cuda;
+using LearnedOpt.Tasks.Batched;
 
-namespace LearnedOpt.Tasks.Batched;
+namespace LearnedOpt.Backends.Cuda;
 
 /// <summary>
 /// The wrapper operations as CUDA kernels (native/kernels/wrappers.cu, the same math header as the

@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
-using LearnedOpt.Backends;
 using LearnedOpt.Cuda;
+using LearnedOpt.Tasks.Batched;
 using LearnedOpt.Tasks.Synthetic;
 
-namespace LearnedOpt.Tasks.Batched;
+namespace LearnedOpt.Backends.Cuda;
 
 /// <summary>
 /// The GPU twin of a <see cref="ClassifierBatch"/>: every instance's data uploaded once, loss,
@@ -21,7 +21,7 @@ namespace LearnedOpt.Tasks.Batched;
 /// Work is queued on the backend's stream (minibatch row indices are uploaded synchronously).
 /// Outputs must not alias theta or v. Default cuBLAS math (no TF32), deterministic.
 /// </summary>
-public sealed unsafe class CudaClassifierBatch : IDisposable
+internal sealed unsafe class CudaClassifierBatch : IClassifierBatchKernels
 {
     private const string File = "classifier.cu";
     private const int Block = 256; // LOPT_CLF_BLOCK in classifier.cu

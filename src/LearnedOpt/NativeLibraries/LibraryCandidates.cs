@@ -1,4 +1,4 @@
-namespace LearnedOpt.Interop;
+namespace LearnedOpt.NativeLibraries;
 
 /// <summary>
 /// Ordered candidate files for each logical library: an explicit environment override first, then

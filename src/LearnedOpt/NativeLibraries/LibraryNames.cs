@@ -1,4 +1,4 @@
-namespace LearnedOpt.Interop;
+namespace LearnedOpt.NativeLibraries;
 
 /// <summary>Logical names of the native libraries; <see cref="NativeLibraryResolver"/> maps each to a file.</summary>
 public static class LibraryNames

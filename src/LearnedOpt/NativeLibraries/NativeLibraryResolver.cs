@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace LearnedOpt.Interop;
+namespace LearnedOpt.NativeLibraries;
 
 /// <summary>
 /// The one place that turns a logical library name into a loaded library: it probes the
@@ -12,7 +12,8 @@ namespace LearnedOpt.Interop;
 public static class NativeLibraryResolver
 {
     private static readonly ConcurrentDictionary<string, Resolution> Cache = new();
-    private static int _installed;
+    private static readonly object InstallGate = new();
+    private static bool _installed;
 
     /// <summary>One probe: the path or soname tried and what happened.</summary>
     public sealed record Attempt(string Candidate, bool Loaded, string? Error);
@@ -26,11 +27,19 @@ public static class NativeLibraryResolver
         public string Trace => string.Join("; ", Attempts.Select(a => a.Loaded ? $"{a.Candidate}: loaded" : $"{a.Candidate}: {a.Error}"));
     }
 
-    /// <summary>Installs the resolver for this assembly's [LibraryImport]s (idempotent).</summary>
+    /// <summary>
+    /// Installs the resolver for this assembly's [LibraryImport]s (idempotent). Returns only once it
+    /// is installed, so a caller on another thread never reaches a native call ahead of it.
+    /// </summary>
     public static void Install()
     {
-        if (Interlocked.Exchange(ref _installed, 1) == 1) return;
-        NativeLibrary.SetDllImportResolver(typeof(NativeLibraryResolver).Assembly, Resolve);
+        if (Volatile.Read(ref _installed)) return;
+        lock (InstallGate)
+        {
+            if (_installed) return;
+            NativeLibrary.SetDllImportResolver(typeof(NativeLibraryResolver).Assembly, Resolve);
+            Volatile.Write(ref _installed, true);
+        }
     }
 
     private static nint Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)

@@ -1,7 +1,8 @@
-using LearnedOpt.Backends;
 using LearnedOpt.Interop;
+using LearnedOpt.NativeLibraries;
+using LearnedOpt.Optimizers.Hrnn;
 
-namespace LearnedOpt.Optimizers.Hrnn;
+namespace LearnedOpt.Backends.Cpu;
 
 /// <summary>
 /// The HRNN step on the CPU library (native/cpu/hrnn_cpu.cpp): one optimizer through

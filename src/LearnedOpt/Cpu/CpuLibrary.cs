@@ -1,0 +1,33 @@
+using LearnedOpt.Interop;
+using LearnedOpt.NativeLibraries;
+
+namespace LearnedOpt.Cpu;
+
+/// <summary>
+/// The CPU library (liblopt_cpu.so) as a whole: loading it with an ABI check, its OpenMP thread
+/// count, and turning its error codes into exceptions that carry the library's own message.
+/// </summary>
+internal static class CpuLibrary
+{
+    /// <summary>Loads the library (through the resolver) and checks its ABI version against this assembly's.</summary>
+    public static void EnsureLoaded()
+    {
+        NativeLibraryResolver.Install();
+        var abi = LoptCpuNative.lopt_abi_version();
+        if (abi != LoptCpuNative.AbiVersion)
+            throw new InvalidOperationException($"liblopt_cpu.so has ABI version {abi}, this assembly expects {LoptCpuNative.AbiVersion}: rebuild the native library.");
+    }
+
+    /// <summary>OpenMP threads of the library's parallel regions from now on.</summary>
+    public static void SetThreads(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        LoptCpuNative.lopt_set_threads(threads);
+    }
+
+    /// <summary>The OpenMP threads a parallel region of the library uses.</summary>
+    public static int MaxThreads => LoptCpuNative.lopt_max_threads();
+
+    /// <summary>Throws with the library's message when <paramref name="call"/> returned an error code.</summary>
+    public static void Check(int code, string call) => LoptCpuNative.Check(code, call);
+}
