@@ -80,6 +80,14 @@ public class ConvNetBatchTests
     }
 
     [Fact]
+    public void ThroughputHookMeasuresTrainingStepsOnTheCpu()
+    {
+        using var backend = new CpuBackend();
+        double rate = BatchedThroughput.ConvNet(backend, Task("1x8x8-3-4"), instances: 3, iterations: 2);
+        Assert.True(double.IsFinite(rate) && rate > 0, $"rate {rate}");
+    }
+
+    [Fact]
     public void BadArgumentsAreRejectedByName()
     {
         var task = Task("1x8x8-3-4");

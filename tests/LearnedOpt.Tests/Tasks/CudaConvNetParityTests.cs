@@ -78,6 +78,13 @@ public class CudaConvNetParityTests(CudaBackendFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public void ThroughputHookRunsOnCuda()
+    {
+        double rate = BatchedThroughput.ConvNet(fixture.Backend, Task("2x7x7-2-3"), instances: 3, iterations: 2);
+        Assert.True(double.IsFinite(rate) && rate > 0, $"rate {rate}");
+    }
+
+    [Fact]
     public void BadRowsAndHostTensorsAreRejected()
     {
         var cuda = fixture.Backend;
