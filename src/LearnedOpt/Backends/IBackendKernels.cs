@@ -1,6 +1,8 @@
+using LearnedOpt.Data;
 using LearnedOpt.Interop;
 using LearnedOpt.MetaTraining.Gradients;
 using LearnedOpt.Optimizers.Hrnn;
+using LearnedOpt.Tasks;
 using LearnedOpt.Tasks.Batched;
 
 namespace LearnedOpt.Backends;
@@ -37,6 +39,9 @@ internal interface IBackendKernels
 
     /// <summary>The MatMulAlgorithm(n, k) loss, gradient and HVP of <paramref name="count"/> instances.</summary>
     IMatMulKernels MatMul(int count, int n, int k);
+
+    /// <summary><paramref name="count"/> ConvNets of <paramref name="shape"/> on <paramref name="data"/>: loss and gradient on given minibatch rows.</summary>
+    IConvNetBatch ConvNet(ConvNetShape shape, LabeledDataset data, int count);
 
     /// <summary>The per-coordinate work of the TBPTT unroll (dispose it; the CPU's shared engine ignores that).</summary>
     HrnnCoordinateEngine CoordinateEngine();

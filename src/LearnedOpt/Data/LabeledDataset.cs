@@ -44,6 +44,12 @@ public sealed class LabeledDataset
 
     public int Label(int index) => _labels[_start + CheckIndex(index)];
 
+    /// <summary>All rows' features, row-major (Count × FeatureCount), without a copy.</summary>
+    public ReadOnlySpan<float> Features => _features.AsSpan(_start * FeatureCount, Count * FeatureCount);
+
+    /// <summary>All rows' labels, without a copy.</summary>
+    public ReadOnlySpan<byte> Labels => _labels.AsSpan(_start, Count);
+
     /// <summary>Rows [start, start + count) of this dataset, sharing its memory.</summary>
     public LabeledDataset Slice(int start, int count)
     {

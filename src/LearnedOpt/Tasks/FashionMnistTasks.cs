@@ -10,6 +10,9 @@ public static class FashionMnistTasks
 {
     public const int BatchSize = 128;
 
+    /// <summary>Minibatch of the ConvNets and the deeper MLPs.</summary>
+    public const int NetworkBatchSize = 64;
+
     /// <summary>784-h-10 ReLU, hk.Linear init, the full 60k train split in epochs of disjoint batches (docs/tasks-real-data.md), the 10k test split.</summary>
     public static MlpClassificationTask Relu(string name, ImageClassificationData data, int hidden)
     {
@@ -41,5 +44,33 @@ public static class FashionMnistTasks
         var train = data.Train.Slice(0, Math.Min(55_000, data.Train.Count));
         return new MlpClassificationTask(name, train, data.Test, [20], MlpActivation.Sigmoid,
             MlpInitialization.Gaussian(0.01), new WithReplacementBatchSchedule(train.Count, BatchSize));
+    }
+
+    /// <summary>784-h1-…-10 ReLU (two or more hidden layers), hk.Linear init, the full train split in epochs of batch 64.</summary>
+    public static MlpClassificationTask DeepRelu(string name, ImageClassificationData data, IReadOnlyList<int> hidden)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return new MlpClassificationTask(name, data.Train, data.Test, hidden, MlpActivation.Relu,
+            MlpInitialization.TruncatedNormalFanIn, new EpochBatchSchedule(data.Train.Count, NetworkBatchSize));
+    }
+
+    /// <summary>
+    /// A ConvNet (<see cref="ConvNetShape"/>: one 3×3 conv-ReLU-pool block per entry of
+    /// <paramref name="channels"/>, linear head) on the full train split in epochs of batch 64.
+    /// </summary>
+    public static ConvNetClassificationTask ConvNet(string name, ImageClassificationData data, IReadOnlyList<int> channels)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return new ConvNetClassificationTask(name, data.Train, data.Test, new ConvNetShape(1, data.Height, data.Width, channels, FashionMnist.ClassCount),
+            new EpochBatchSchedule(data.Train.Count, NetworkBatchSize));
+    }
+
+    /// <summary>A ConvNet on 8x8 images, trained on the first 80% of the train split (as <see cref="FashionMnist8Relu32"/>), batch 64.</summary>
+    public static ConvNetClassificationTask ConvNet8(string name, ImageClassificationData data8, IReadOnlyList<int> channels)
+    {
+        ArgumentNullException.ThrowIfNull(data8);
+        var train = data8.Train.Slice(0, data8.Train.Count * 8 / 10);
+        return new ConvNetClassificationTask(name, train, data8.Test, new ConvNetShape(1, data8.Height, data8.Width, channels, FashionMnist.ClassCount),
+            new EpochBatchSchedule(train.Count, NetworkBatchSize));
     }
 }

@@ -21,6 +21,11 @@ public static class HeldOutSuite
         new("fashion-mnist-mlp-32", "real-data", 468),
         new("fashion-mnist-mlp-128", "real-data", 468),
         new("fashion-mnist8-mlp-32", "real-data", 375),
+        // Networks of the HRNN paper's generalisation claims (small ConvNets, deeper MLPs), batch 64.
+        new("fashion-mnist-conv-8-16", "networks", 1000),
+        new("fashion-mnist-conv-16-32", "networks", 1000),
+        new("fashion-mnist-mlp-128-128", "networks", 1000),
+        new("fashion-mnist-mlp-64-32", "networks", 1000),
         // L2O-DM protocols at the paper's horizon.
         new("l2o-fashion-mlp-20", "l2o-dm", 100),
         new("l2o-quadratic", "l2o-dm", 100),

@@ -126,9 +126,9 @@ public class ClassifierEmulationTests
         }
         """;
 
-    // cuBLAS v2 entry points CudaBlas uses: column-major GEMMs summed in order, with cuBLAS's
+    // cuBLAS v2 entry points CudaBlas uses (shared with ConvNetEmulationTests): column-major GEMMs summed in order, with cuBLAS's
     // argument checks (status 7 = INVALID_VALUE) and beta = 0 not reading C.
-    private const string Blas = """
+    internal const string Blas = """
 
         extern "C" {
         int cublasCreate_v2(void** h) { *h = new int(0); return 0; }

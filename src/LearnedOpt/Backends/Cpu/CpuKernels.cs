@@ -1,6 +1,8 @@
+using LearnedOpt.Data;
 using LearnedOpt.Interop;
 using LearnedOpt.MetaTraining.Gradients;
 using LearnedOpt.Optimizers.Hrnn;
+using LearnedOpt.Tasks;
 using LearnedOpt.Tasks.Batched;
 
 namespace LearnedOpt.Backends.Cpu;
@@ -20,6 +22,7 @@ internal sealed class CpuKernels(CpuBackend backend) : IBackendKernels
     public IProblemBatchKernels ProblemBatch(ProblemBatch batch) => new CpuProblemBatchKernels(batch);
 
     public IClassifierBatchKernels ClassifierBatch(ClassifierBatch batch) => new CpuClassifierBatchKernels(batch);
+    public IConvNetBatch ConvNet(ConvNetShape shape, LabeledDataset data, int count) => new CpuConvNetBatch(shape, data, count);
 
     public IMatMulKernels MatMul(int count, int n, int k) => new CpuMatMulKernels(count, n, k);
 

@@ -1,6 +1,8 @@
+using LearnedOpt.Data;
 using LearnedOpt.Interop;
 using LearnedOpt.MetaTraining.Gradients;
 using LearnedOpt.Optimizers.Hrnn;
+using LearnedOpt.Tasks;
 using LearnedOpt.Tasks.Batched;
 
 namespace LearnedOpt.Backends.Cuda;
@@ -20,6 +22,7 @@ internal sealed class CudaKernels(CudaBackend backend) : IBackendKernels
     public IProblemBatchKernels ProblemBatch(ProblemBatch batch) => new CudaProblemBatch(backend, batch);
 
     public IClassifierBatchKernels ClassifierBatch(ClassifierBatch batch) => new CudaClassifierBatch(backend, batch);
+    public IConvNetBatch ConvNet(ConvNetShape shape, LabeledDataset data, int count) => new CudaConvNetBatch(backend, shape, data, count);
 
     public IMatMulKernels MatMul(int count, int n, int k) => new CudaMatMulKernels(backend, count, n, k);
 

@@ -7,7 +7,8 @@ namespace LearnedOpt.Tasks.Batched;
 /// <summary>
 /// Benchmark hook for the lead: batched loss + gradient throughput in instance·parameters per
 /// second (one unit = one parameter of one instance with its loss and gradient), timed the
-/// backend's way (<see cref="IBackend.TimeMilliseconds"/>: CUDA events on the GPU).
+/// backend's way (<see cref="IBackend.TimeMilliseconds"/>: CUDA events on the GPU); ConvNets in
+/// instance training steps per second.
 /// </summary>
 public static class BatchedThroughput
 {
@@ -67,6 +68,41 @@ public static class BatchedThroughput
         long step = 0;
         double ms = backend.TimeMilliseconds(() => problem.TrainingStep(t.View, step++, l.View, g.View), iterations);
         return (double)instances * dim / (ms / 1000);
+    }
+
+    /// <summary>
+    /// Instance training steps per second (loss and gradient on a minibatch each) of
+    /// <paramref name="instances"/> copies of <paramref name="task"/>'s ConvNet through
+    /// <see cref="ConvNetBatches"/> on <paramref name="backend"/>, at the task's initial points;
+    /// instance i draws its rows from <c>Rng(i)</c>, each timed call is the next step.
+    /// </summary>
+    public static double ConvNet(IBackend backend, ConvNetClassificationTask task, int instances, int iterations = 3)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentOutOfRangeException.ThrowIfLessThan(instances, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(iterations, 1);
+        using var batch = ConvNetBatches.Create(backend, task.Shape, task.Train, instances);
+        int dim = batch.Dimension, b = task.BatchSize;
+        var theta = new float[(long)instances * dim];
+        for (int i = 0; i < instances; i++)
+        {
+            var x = task.SampleInitialPoint(new Rng((ulong)i).Fork("throughput")).SelectMany(v => v).ToArray();
+            for (int j = 0; j < dim; j++) theta[(long)i * dim + j] = (float)x[j];
+        }
+        using var t = backend.Allocate(theta.Length);
+        using var l = backend.Allocate(instances);
+        using var g = backend.Allocate(theta.Length);
+        backend.CopyFromHost(theta, t.View);
+        long step = 0;
+        var rows = new int[instances * b];
+        double ms = backend.TimeMilliseconds(() =>
+        {
+            for (int i = 0; i < instances; i++) task.BatchRows(new Rng((ulong)i).Stream(step), step).CopyTo(rows, i * b);
+            step++;
+            batch.EvaluateRows(t.View, rows, b, l.View, g.View);
+        }, iterations);
+        return instances / (ms / 1000);
     }
 
     /// <summary>Throughput of any batch at seeded N(0,1) points on <paramref name="backend"/>.</summary>
