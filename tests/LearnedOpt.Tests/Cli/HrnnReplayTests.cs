@@ -10,6 +10,7 @@ namespace LearnedOpt.Tests.Cli;
 /// reference of the spec over 24 steps, the whole trajectory and the final state (hrnn.md §10 tolerance).
 /// </summary>
 [Collection(CliCollection.Name)]
+[Trait("tier", "cpu")]
 public sealed class HrnnReplayTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("lopt-hrnn-replay").FullName;

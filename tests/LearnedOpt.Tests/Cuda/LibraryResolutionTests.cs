@@ -3,6 +3,7 @@ using LearnedOpt.Interop;
 
 namespace LearnedOpt.Tests.Cuda;
 
+[Trait("tier", "cpu")]
 public class LibraryResolutionTests
 {
     private static Func<string, string?> Env(params (string Key, string Value)[] vars)

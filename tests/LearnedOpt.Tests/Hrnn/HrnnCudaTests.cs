@@ -6,6 +6,7 @@ using LearnedOpt.Tests.Cuda;
 namespace LearnedOpt.Tests.Hrnn;
 
 /// <summary>GPU tier: the CUDA kernels (hrnn.cu) against the reference and the CPU launchers. Skips without a device.</summary>
+[Trait("tier", "gpu")]
 public class HrnnCudaTests
 {
     private static void RequireDevice() => Assert.SkipUnless(CudaTestEnvironment.HasDevice, CudaTestEnvironment.Reason);

@@ -5,6 +5,7 @@ using LearnedOpt.Optimizers.Hrnn;
 namespace LearnedOpt.Tests.Hrnn;
 
 /// <summary>The CPU launchers against the independent double-precision reference (hrnn.md §10 tolerance).</summary>
+[Trait("tier", "cpu")]
 public class HrnnReferenceTests
 {
     [Theory]

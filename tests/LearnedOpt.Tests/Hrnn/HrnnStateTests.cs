@@ -6,6 +6,7 @@ using LearnedOpt.Optimizers.Hrnn;
 namespace LearnedOpt.Tests.Hrnn;
 
 /// <summary>The state contract (hrnn.md §10): export, import, initial state, rejection of bad files.</summary>
+[Trait("tier", "cpu")]
 public class HrnnStateTests
 {
     private static readonly long[] Lengths = [6, 40];

@@ -4,6 +4,7 @@ using LearnedOpt.Optimizers.Hrnn;
 namespace LearnedOpt.Tests.Hrnn;
 
 /// <summary>The weight-file contract (hrnn.md §9) and the initialisation rules (§3).</summary>
+[Trait("tier", "cpu")]
 public class HrnnWeightFileTests
 {
     private static string TempFile() => Path.Combine(Path.GetTempPath(), $"hrnn-{Guid.NewGuid():N}.safetensors");

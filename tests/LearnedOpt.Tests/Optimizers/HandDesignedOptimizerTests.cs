@@ -5,6 +5,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tests.Optimizers;
 
 /// <summary>CPU tier: every hand-designed optimizer against the independent scalar reference.</summary>
+[Trait("tier", "cpu")]
 public class HandDesignedOptimizerTests
 {
     public static TheoryData<string, string> Cases()

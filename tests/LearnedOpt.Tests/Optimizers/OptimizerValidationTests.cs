@@ -3,6 +3,7 @@ using LearnedOpt.Optimizers;
 
 namespace LearnedOpt.Tests.Optimizers;
 
+[Trait("tier", "cpu")]
 public class OptimizerValidationTests
 {
     [Theory]

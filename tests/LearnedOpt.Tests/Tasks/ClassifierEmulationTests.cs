@@ -13,6 +13,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// operand order and leading dimensions, offsets and strides, argument packing, workspace sizes)
 /// and the kernels' arithmetic; it is no substitute for the GPU run (cuBLAS, parallel reductions).
 /// </summary>
+[Trait("tier", "emulated")]
 public class ClassifierEmulationTests
 {
     [Fact]

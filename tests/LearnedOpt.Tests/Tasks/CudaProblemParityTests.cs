@@ -11,6 +11,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// families differs (warp reductions), so the tolerance is 1e-4 relative to the instance's scale
 /// (1e-3 for Michalewicz, whose libm sin/cos may differ by ulps).
 /// </summary>
+[Trait("tier", "gpu")]
 public class CudaProblemParityTests(CudaBackendFixture fixture) : IClassFixture<CudaBackendFixture>
 {
     public static TheoryData<string> Cases()

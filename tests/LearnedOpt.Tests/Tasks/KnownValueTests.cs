@@ -4,6 +4,7 @@ using LearnedOpt.Tasks.Synthetic;
 namespace LearnedOpt.Tests.Tasks;
 
 /// <summary>The known values of problems.md §5 for the families with closed-form minima.</summary>
+[Trait("tier", "cpu")]
 public class KnownValueTests
 {
     [Theory]

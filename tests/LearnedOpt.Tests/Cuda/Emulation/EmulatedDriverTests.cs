@@ -5,6 +5,7 @@ namespace LearnedOpt.Tests.Cuda.Emulation;
 /// (LOPT_CUDA_PATH), so the driver-side code paths run on a machine without a GPU. A child
 /// process because the library resolver binds "cuda" once per process.
 /// </summary>
+[Trait("tier", "emulated")]
 public class EmulatedDriverTests
 {
     private static readonly string[] GpuTierClasses =

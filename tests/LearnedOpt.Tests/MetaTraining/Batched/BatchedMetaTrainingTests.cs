@@ -13,6 +13,7 @@ public class BatchedMetaTrainingTests
         Estimator = estimator, Unroll = MetaTrainingConfig.BatchedUnroll, MaxParameters = 64,
     };
 
+    [Trait("tier", "cpu")]
     [Fact]
     public void AShortBatchedPesRunLowersTheValidationMetaObjective()
     {
@@ -32,6 +33,7 @@ public class BatchedMetaTrainingTests
         Assert.True(after < before - 0.02, $"batched pes: validation {before} → {after}");
     }
 
+    [Trait("tier", "cpu")]
     [Theory]
     [InlineData("pes")]
     [InlineData("es")]
@@ -54,6 +56,7 @@ public class BatchedMetaTrainingTests
         Assert.NotEqual(new MetaTrainer(cfg, fresh.Path, backend).Phi, full.Phi);  // and φ did move
     }
 
+    [Trait("tier", "cpu")]
     [Fact]
     public void UnrollKeyIsValidatedAndDefaultsToPerSlot()
     {
@@ -71,6 +74,7 @@ public class BatchedMetaTrainingTests
         Assert.Equal(MetaTrainingConfig.Default, MetaTrainingConfig.FromJson(old, "old"));
     }
 
+    [Trait("tier", "cpu")]
     [Fact]
     public void CliRunsBatchedOnTheCpuOverTheWholeEnsemble()
     {
@@ -86,6 +90,7 @@ public class BatchedMetaTrainingTests
         Assert.Contains("iter 3/3", stdout);
     }
 
+    [Trait("tier", "gpu")]
     [Fact]
     public void CliRefusesANonCpuBackendForPerSlotUnrolls()
     {

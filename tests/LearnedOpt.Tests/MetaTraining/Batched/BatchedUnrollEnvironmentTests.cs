@@ -7,6 +7,7 @@ using LearnedOpt.Optimizers.Hrnn;
 namespace LearnedOpt.Tests.MetaTraining.Batched;
 
 /// <summary>The batched environment on the CPU library against the per-slot path (float64 problems) on the same slots.</summary>
+[Trait("tier", "cpu")]
 public class BatchedUnrollEnvironmentTests
 {
     internal static MetaTrainingConfig Config(int slots = 8) => SmallConfigs.Tiny(1) with

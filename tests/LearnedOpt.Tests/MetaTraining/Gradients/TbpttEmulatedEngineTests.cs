@@ -11,6 +11,7 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 /// staging offsets, buffer sizes, row counts, the unroll's device-state bookkeeping) without a GPU;
 /// the kernels' own reductions run only on a real device.
 /// </summary>
+[Trait("tier", "emulated")]
 public class TbpttEmulatedEngineTests
 {
     private static readonly string[] Classes =
