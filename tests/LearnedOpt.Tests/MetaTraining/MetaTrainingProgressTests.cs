@@ -33,6 +33,7 @@ public class MetaTrainingProgressTests
             GradientHygiene.Apply(g, cfg.ClipValue, cfg.ClipGlobalNorm);
             meta.Step(phi, g);
         }
+        TestContext.Current.TestOutputHelper?.WriteLine($"{estimator}: ‖φ − c‖ {start} → {Distance()}");
         Assert.True(Distance() < 0.05 * start, $"{estimator}: ‖φ − c‖ {start} → {Distance()}");
     }
 
