@@ -4,6 +4,7 @@ namespace LearnedOpt.Tests.Cli;
 
 /// <summary>The bench command's machine-readable output (speed itself is never asserted).</summary>
 [Collection(CliCollection.Name)]
+[Trait("tier", "cpu")]
 public sealed class BenchCommandTests
 {
     [Theory]

@@ -5,6 +5,7 @@ using LearnedOpt.MetaTraining.Evaluation;
 namespace LearnedOpt.Tests.Cli;
 
 [Collection(CliCollection.Name)]
+[Trait("tier", "cpu")]
 public sealed class EvalCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("lopt-eval").FullName;

@@ -10,6 +10,7 @@ namespace LearnedOpt.Tests.Cli;
 /// reference of docs/hrnn.md over 24 steps, the whole trajectory and the final state (docs/hrnn.md accuracy target).
 /// </summary>
 [Collection(CliCollection.Name)]
+[Trait("tier", "cpu")]
 public sealed class HrnnReplayTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("lopt-hrnn-replay").FullName;

@@ -4,6 +4,7 @@ using LearnedOpt.Optimizers;
 
 namespace LearnedOpt.Tests.Cli;
 
+[Trait("tier", "cpu")]
 public class HyperParameterOptionsTests
 {
     private static HyperParameters Resolve(OptimizerKind kind, params string[] args)

@@ -7,6 +7,7 @@ using Attempt = LearnedOpt.NativeLibraries.NativeLibraryResolver.Attempt;
 namespace LearnedOpt.Tests.Cli;
 
 [Collection(CliCollection.Name)]
+[Trait("tier", "cpu")]
 public class InfoCommandTests
 {
     private static readonly Resolution Missing = new("cublas", 0, null,

@@ -3,6 +3,7 @@ using LearnedOpt.IO;
 namespace LearnedOpt.Tests.Cli;
 
 [Collection(CliCollection.Name)]
+[Trait("tier", "cpu")]
 public sealed class MainCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("lopt-main").FullName;

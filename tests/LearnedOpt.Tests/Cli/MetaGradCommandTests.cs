@@ -12,6 +12,7 @@ namespace LearnedOpt.Tests.Cli;
 
 /// <summary>lopt meta-grad: the file contract round trip, the objective's definition, flags and bad input.</summary>
 [Collection(CliCollection.Name)]
+[Trait("tier", "cpu")]
 public sealed class MetaGradCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("lopt-metagrad-").FullName;

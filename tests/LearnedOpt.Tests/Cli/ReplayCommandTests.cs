@@ -6,6 +6,7 @@ using LearnedOpt.Tests.Optimizers;
 namespace LearnedOpt.Tests.Cli;
 
 [Collection(CliCollection.Name)]
+[Trait("tier", "cpu")]
 public sealed class ReplayCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("lopt-replay").FullName;

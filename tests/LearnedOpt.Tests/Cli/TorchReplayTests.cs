@@ -7,6 +7,7 @@ namespace LearnedOpt.Tests.Cli;
 /// RMSProp) on the same recorded gradients, through tests/torch/replay_check.py. Needs a python3
 /// with torch (Debian: python3-torch, which .ci/run installs); skips without one, except in CI.
 /// </summary>
+[Trait("tier", "cpu")]
 public class TorchReplayTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using LearnedOpt.Interop;
 namespace LearnedOpt.Tests.Cpu;
 
 /// <summary>The CPU library's safe layer rejects bad arguments by name before native code sees a pointer.</summary>
+[Trait("tier", "cpu")]
 public class CpuSafeLayerTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using LearnedOpt.Cuda;
 namespace LearnedOpt.Tests.Cuda;
 
 /// <summary>Target choice is a pure function of the device's arch and NVRTC's list: tested without a GPU.</summary>
+[Trait("tier", "cpu")]
 public class ArchSelectionTests
 {
     // NVRTC 11.8's list.

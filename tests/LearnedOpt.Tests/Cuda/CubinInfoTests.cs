@@ -5,6 +5,7 @@ using LearnedOpt.Cuda;
 namespace LearnedOpt.Tests.Cuda;
 
 /// <summary>The ELF reader against a hand-built ELF64 (no NVRTC needed) and against malformed input.</summary>
+[Trait("tier", "cpu")]
 public class CubinInfoTests
 {
     /// <summary>A minimal ELF64: null section, .shstrtab, and one .text.&lt;name&gt; per kernel of the given size.</summary>

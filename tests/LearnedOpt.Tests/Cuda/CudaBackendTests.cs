@@ -6,6 +6,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tests.Cuda;
 
 /// <summary>GPU tier: memory, copies, the copy kernel, validation, counters, timing and cuBLAS.</summary>
+[Trait("tier", "gpu")]
 public class CudaBackendTests(CudaBackendFixture fixture) : IClassFixture<CudaBackendFixture>
 {
     private static float[] Random(int n, ulong seed)

@@ -3,6 +3,7 @@ using LearnedOpt.Cuda;
 namespace LearnedOpt.Tests.Cuda;
 
 /// <summary>Error text and argument checks that need no driver.</summary>
+[Trait("tier", "cpu")]
 public class CudaErrorTests
 {
     [Fact]

@@ -13,6 +13,7 @@ namespace LearnedOpt.Tests.Cuda;
 /// (--fmad=false, -ffp-contract=off) with correctly rounded sqrt and division, so results should
 /// agree to the last bit except where a libm function differs (expf in PowerSign, ~1-2 ulp per step).
 /// </summary>
+[Trait("tier", "gpu")]
 public class CudaOptimizerParityTests(CudaBackendFixture fixture) : IClassFixture<CudaBackendFixture>
 {
     private const int Steps = 10;

@@ -3,6 +3,7 @@ using LearnedOpt.Cuda;
 namespace LearnedOpt.Tests.Cuda;
 
 /// <summary>The arena's bookkeeping over a fake memory source (no GPU): alignment, reuse, coalescing, chunks.</summary>
+[Trait("tier", "cpu")]
 public class DeviceArenaTests
 {
     /// <summary>Hands out disjoint, 256-aligned address ranges and records what is live.</summary>

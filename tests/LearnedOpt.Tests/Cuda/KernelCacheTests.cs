@@ -2,6 +2,7 @@ using LearnedOpt.Cuda;
 
 namespace LearnedOpt.Tests.Cuda;
 
+[Trait("tier", "cpu")]
 public class KernelCacheTests
 {
     private static Func<string, string?> Env(params (string Key, string Value)[] vars)

@@ -4,6 +4,7 @@ using LearnedOpt.NativeLibraries;
 
 namespace LearnedOpt.Tests.Cuda;
 
+[Trait("tier", "cpu")]
 public class LibraryResolutionTests
 {
     private static Func<string, string?> Env(params (string Key, string Value)[] vars)

@@ -7,6 +7,7 @@ using LearnedOpt.Interop;
 namespace LearnedOpt.Tests.Cuda;
 
 /// <summary>NVRTC tier: runs wherever libnvrtc is installed, no GPU needed.</summary>
+[Trait("tier", "nvrtc")]
 public class NvrtcCompileTests
 {
     public static TheoryData<string, int> FilesAndArchs()

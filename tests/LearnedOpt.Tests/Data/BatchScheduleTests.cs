@@ -3,6 +3,7 @@ using LearnedOpt.Randomness;
 
 namespace LearnedOpt.Tests.Data;
 
+[Trait("tier", "cpu")]
 public class BatchScheduleTests
 {
     private static int[] Batch(BatchSchedule s, ulong seed, long step)

@@ -4,6 +4,7 @@ using LearnedOpt.Tasks;
 
 namespace LearnedOpt.Tests.Data;
 
+[Trait("tier", "cpu")]
 public class ConvNetGradientTests
 {
     private static ConvNetClassificationTask Task(int inputChannels, int side, int[] channels, int rows = 24, int batch = 8, ulong seed = 7)

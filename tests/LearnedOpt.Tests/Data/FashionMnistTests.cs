@@ -7,6 +7,7 @@ using LearnedOpt.Training;
 
 namespace LearnedOpt.Tests.Data;
 
+[Trait("tier", "cpu")]
 public class FashionMnistTests
 {
     private static TaskEntry Entry(string name) => new RealDataTaskProvider().Entries.Single(e => e.Name == name);

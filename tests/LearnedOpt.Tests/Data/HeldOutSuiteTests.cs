@@ -2,6 +2,7 @@ using LearnedOpt.Tasks;
 
 namespace LearnedOpt.Tests.Data;
 
+[Trait("tier", "cpu")]
 public class HeldOutSuiteTests
 {
     [Fact]

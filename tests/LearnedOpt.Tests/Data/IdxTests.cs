@@ -3,6 +3,7 @@ using LearnedOpt.Data;
 
 namespace LearnedOpt.Tests.Data;
 
+[Trait("tier", "cpu")]
 public class IdxTests
 {
     private static byte[] Pattern(int n) => Enumerable.Range(0, n).Select(i => (byte)(i * 37 + 11)).ToArray();

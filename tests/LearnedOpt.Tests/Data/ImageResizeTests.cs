@@ -2,6 +2,7 @@ using LearnedOpt.Data;
 
 namespace LearnedOpt.Tests.Data;
 
+[Trait("tier", "cpu")]
 public class ImageResizeTests
 {
     [Fact]

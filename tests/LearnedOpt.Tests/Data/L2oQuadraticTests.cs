@@ -3,6 +3,7 @@ using LearnedOpt.Tasks;
 
 namespace LearnedOpt.Tests.Data;
 
+[Trait("tier", "cpu")]
 public class L2oQuadraticTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using LearnedOpt.Tasks;
 
 namespace LearnedOpt.Tests.Data;
 
+[Trait("tier", "cpu")]
 public class MlpGradientTests
 {
     private static MlpClassificationTask Task(MlpActivation act, int[] hidden, BatchSchedule? schedule = null)

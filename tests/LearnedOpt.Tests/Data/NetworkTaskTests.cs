@@ -4,6 +4,7 @@ using LearnedOpt.Tasks;
 namespace LearnedOpt.Tests.Data;
 
 /// <summary>The ConvNet and deeper-MLP registry entries: shapes, held-out status, data and a plausible start.</summary>
+[Trait("tier", "cpu")]
 public class NetworkTaskTests
 {
     [Theory]

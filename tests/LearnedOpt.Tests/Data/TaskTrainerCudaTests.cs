@@ -7,6 +7,7 @@ using LearnedOpt.Training;
 namespace LearnedOpt.Tests.Data;
 
 /// <summary>Training through the CUDA backend follows the CPU run (same float32 optimizer math); skipped without a GPU.</summary>
+[Trait("tier", "gpu")]
 public class TaskTrainerCudaTests
 {
     private static float[][] Train(BackendChoice choice, ITask task, OptimizerKind kind)

@@ -7,6 +7,7 @@ using LearnedOpt.Training;
 
 namespace LearnedOpt.Tests.Data;
 
+[Trait("tier", "cpu")]
 public class TaskTrainerTests
 {
     /// <summary>f = ½‖θ‖² whose gradient is NaN at one chosen step.</summary>

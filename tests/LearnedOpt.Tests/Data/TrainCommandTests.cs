@@ -7,6 +7,7 @@ namespace LearnedOpt.Tests.Data;
 
 /// <summary>`lopt train` in-process on the L2O quadratic (no dataset needed); console output is captured.</summary>
 [Collection(CliCollection.Name)]
+[Trait("tier", "cpu")]
 public class TrainCommandTests
 {
     private static (int Code, string Out, string Err) Lopt(params string[] args) => CliRunner.Run(args);

@@ -3,6 +3,7 @@ using LearnedOpt.NativeLibraries;
 namespace LearnedOpt.Tests.Hrnn;
 
 /// <summary>The grouped C ABI's own argument checks (the managed layer never sends these, other callers might).</summary>
+[Trait("tier", "cpu")]
 public class GroupedHrnnAbiTests
 {
     [Theory]

@@ -5,6 +5,7 @@ using LearnedOpt.Tests.Cuda;
 namespace LearnedOpt.Tests.Hrnn;
 
 /// <summary>GPU tier: the grouped step in hrnn.cu against the CPU grouped step on the same inputs. Skips without a device.</summary>
+[Trait("tier", "gpu")]
 public class GroupedHrnnCudaTests
 {
     private static void RequireDevice() => Assert.SkipUnless(CudaTestEnvironment.HasDevice, CudaTestEnvironment.Reason);

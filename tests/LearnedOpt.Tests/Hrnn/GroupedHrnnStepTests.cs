@@ -6,6 +6,7 @@ using LearnedOpt.Tensors;
 namespace LearnedOpt.Tests.Hrnn;
 
 /// <summary>The grouped HRNN step (lopt_hrnn_step_grouped) against separate single-optimizer steps on the CPU library.</summary>
+[Trait("tier", "cpu")]
 public class GroupedHrnnStepTests
 {
     /// <summary>Four groups: own weights, tensor sizes 1 and 4099 among others, an empty tensor.</summary>

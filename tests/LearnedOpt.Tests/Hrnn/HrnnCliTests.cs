@@ -4,6 +4,7 @@ using LearnedOpt.Optimizers.Hrnn;
 namespace LearnedOpt.Tests.Hrnn;
 
 /// <summary><c>lopt hrnn init</c>, run in-process.</summary>
+[Trait("tier", "cpu")]
 public class HrnnCliTests
 {
     [Fact]

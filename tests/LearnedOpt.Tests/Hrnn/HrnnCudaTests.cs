@@ -6,70 +6,11 @@ using LearnedOpt.Tests.Cuda;
 
 namespace LearnedOpt.Tests.Hrnn;
 
-/// <summary>GPU tier: the CUDA kernels (hrnn.cu) against the reference and the CPU launchers. Skips without a device.</summary>
+/// <summary>GPU tier: the CUDA kernels (hrnn.cu) against the CPU launchers (against the reference: HrnnReferenceTests). Skips without a device.</summary>
+[Trait("tier", "gpu")]
 public class HrnnCudaTests
 {
     private static void RequireDevice() => Assert.SkipUnless(CudaTestEnvironment.HasDevice, CudaTestEnvironment.Reason);
-
-    /// <summary>An HRNN on CUDA stepping device copies of host arrays.</summary>
-    private sealed class DeviceRun : IDisposable
-    {
-        private readonly CudaBackend _backend;
-        private readonly DeviceBuffer[] _theta, _grad;
-
-        public DeviceRun(CudaBackend backend, List<TensorSpec> specs, HrnnWeights weights, float[][] theta)
-        {
-            _backend = backend;
-            Optimizer = new HrnnOptimizer(backend, specs, weights);
-            _theta = theta.Select(t => backend.Allocate(t.Length)).ToArray();
-            _grad = theta.Select(t => backend.Allocate(t.Length)).ToArray();
-            for (int k = 0; k < theta.Length; k++) backend.CopyFromHost(theta[k], _theta[k].View);
-        }
-
-        public HrnnOptimizer Optimizer { get; }
-
-        public float[][] Step(float[][] grads)
-        {
-            for (int k = 0; k < grads.Length; k++) _backend.CopyFromHost(grads[k], _grad[k].View);
-            Optimizer.Step(_theta.Select(b => b.View).ToArray(), _grad.Select(b => b.View).ToArray());
-            return _theta.Select(b =>
-            {
-                var host = new float[b.Length];
-                _backend.CopyToHost(b.View, host);
-                return host;
-            }).ToArray();
-        }
-
-        public void Dispose()
-        {
-            Optimizer.Dispose();
-            foreach (var b in _theta.Concat(_grad)) b.Dispose();
-        }
-    }
-
-    [Fact]
-    public void CudaMatchesReferenceOverManySteps()
-    {
-        RequireDevice();
-        long[] lengths = [1, 7, 33 * 17, 4099];
-        var specs = new List<TensorSpec> { new("a", 1), new("b", 7), new("layer/w", [33, 17]), new("c", 4099) };
-        var weights = HrnnTestData.Exercised(11);
-        var theta = HrnnTestData.RandomParameters(lengths, 5);
-        using var backend = new CudaBackend();
-        using var run = new DeviceRun(backend, specs, weights, theta);
-        var reference = new HrnnReference(weights, lengths, HrnnOptimizer.DefaultInitialLogLr);
-        for (int step = 1; step <= 55; step++)
-        {
-            var g = HrnnTestData.Gradients(lengths, step, 99);
-            if (step == 20) g = lengths.Select(n => new float[n]).ToArray();
-            var after = run.Step(g);
-            var expected = reference.Step(g);
-            for (int k = 0; k < lengths.Length; k++)
-                HrnnTestData.AssertUpdate($"step {step} tensor {specs[k].Name}", theta[k], after[k], expected[k]);
-            theta = after;
-            if (step % 11 == 0) HrnnTestData.AssertStateMatches(run.Optimizer, reference, $"step {step}");
-        }
-    }
 
     [Fact]
     public void CudaMatchesCpuOnAModelOf200TensorsWithUnusableGradients()
@@ -82,7 +23,7 @@ public class HrnnCudaTests
         var theta = HrnnTestData.RandomParameters(lengths, 2);
         using var cuda = new CudaBackend();
         using var cpu = new CpuBackend();
-        using var run = new DeviceRun(cuda, specs, weights, theta);
+        using var run = new HrnnBufferRun(cuda, specs, weights, theta);
         using var host = new HrnnOptimizer(cpu, specs, weights);
         var hostTheta = theta.Select(t => (float[])t.Clone()).ToArray();
         for (int step = 1; step <= 12; step++)
@@ -121,7 +62,7 @@ public class HrnnCudaTests
         var theta = HrnnTestData.RandomParameters(lengths, 1);
         using var cuda = new CudaBackend();
         using var cpu = new CpuBackend();
-        using var run = new DeviceRun(cuda, specs, weights, theta);
+        using var run = new HrnnBufferRun(cuda, specs, weights, theta);
         for (int s = 1; s <= 4; s++) theta = run.Step(HrnnTestData.Gradients(lengths, s, 9));
         var path = Path.Combine(Path.GetTempPath(), $"hrnn-cuda-{Guid.NewGuid():N}.safetensors");
         try

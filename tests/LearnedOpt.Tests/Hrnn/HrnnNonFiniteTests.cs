@@ -10,6 +10,7 @@ namespace LearnedOpt.Tests.Hrnn;
 /// 1e18 skips the step — θ, its state and s_k unchanged, counted — and the rest of the model steps
 /// as the reference says, with the skipped tensor left out of the global mean.
 /// </summary>
+[Trait("tier", "cpu")]
 public class HrnnNonFiniteTests
 {
     [Theory]

@@ -6,6 +6,7 @@ using LearnedOpt.Tensors;
 namespace LearnedOpt.Tests.Hrnn;
 
 /// <summary>Invariances of the HRNN step that hold for any weights.</summary>
+[Trait("tier", "cpu")]
 public class HrnnPropertyTests
 {
     private static float[][] Run(HrnnWeights weights, long[] lengths, Func<int, float[][]> gradients, int steps, float[][]? theta = null)

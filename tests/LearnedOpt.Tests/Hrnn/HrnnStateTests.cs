@@ -7,6 +7,7 @@ using LearnedOpt.Tensors;
 namespace LearnedOpt.Tests.Hrnn;
 
 /// <summary>The state contract (docs/hrnn.md, "Weight and state files"): export, import, initial state, rejection of bad files.</summary>
+[Trait("tier", "cpu")]
 public class HrnnStateTests
 {
     private static readonly long[] Lengths = [6, 40];

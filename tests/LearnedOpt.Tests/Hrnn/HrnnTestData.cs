@@ -62,17 +62,16 @@ internal static class HrnnTestData
         }
     }
 
-    /// <summary>A state tensor within 1e-3 of the reference, relative to the tensor's largest magnitude.</summary>
+    /// <summary>
+    /// A state tensor within 1e-3 of the reference (docs/hrnn.md accuracy target), element by element with a floor of 1e-3
+    /// of the tensor's largest magnitude: the float32 momenta differ from the float64 reference by about
+    /// that much at every element after a few steps, so a purely element-wise 1e-3 does not hold for them.
+    /// </summary>
     public static void AssertState(string what, ReadOnlySpan<float> got, IReadOnlyList<double> reference)
     {
-        Assert.Equal(reference.Count, got.Length);
         double scale = 0;
         foreach (var r in reference) scale = Math.Max(scale, Math.Abs(r));
-        for (int i = 0; i < got.Length; i++)
-        {
-            double err = Math.Abs(got[i] - reference[i]);
-            Assert.True(err <= 1e-3 * scale + 1e-30, $"{what}[{i}]: {got[i]:R} vs reference {reference[i]:R} (error {err:E3}, scale {scale:E3})");
-        }
+        Tolerance.AssertClose(reference, got, rel: 1e-3, abs: 1e-3 * scale + 1e-30, what);
     }
 
     /// <summary>Checks every state tensor the optimizer exports against the reference's state.</summary>

@@ -4,6 +4,7 @@ using LearnedOpt.Optimizers.Hrnn;
 namespace LearnedOpt.Tests.Hrnn;
 
 /// <summary>The weight-file contract (docs/hrnn.md, "Weight and state files") and the initialisation rules.</summary>
+[Trait("tier", "cpu")]
 public class HrnnWeightFileTests
 {
     private static string TempFile() => Path.Combine(Path.GetTempPath(), $"hrnn-{Guid.NewGuid():N}.safetensors");

@@ -3,6 +3,7 @@ using LearnedOpt.IO;
 
 namespace LearnedOpt.Tests.IO;
 
+[Trait("tier", "cpu")]
 public class SafeTensorsFileTests
 {
     private static SafeTensor[] Sample() =>

@@ -3,6 +3,7 @@ using LearnedOpt.MetaTraining;
 
 namespace LearnedOpt.Tests.MetaTraining;
 
+[Trait("tier", "cpu")]
 public class CheckpointTests
 {
     private static StateBag Bag(float marker)

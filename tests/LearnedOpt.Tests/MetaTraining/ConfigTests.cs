@@ -2,6 +2,7 @@ using LearnedOpt.MetaTraining;
 
 namespace LearnedOpt.Tests.MetaTraining;
 
+[Trait("tier", "cpu")]
 public class ConfigTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using LearnedOpt.Optimizers.Hrnn;
 
 namespace LearnedOpt.Tests.MetaTraining;
 
+[Trait("tier", "cpu")]
 public class DyingGradientProbeTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using LearnedOpt.MetaTraining.Estimators;
 
 namespace LearnedOpt.Tests.MetaTraining;
 
+[Trait("tier", "cpu")]
 public class EstimatorUnbiasednessTests
 {
     // Mean and standard error per coordinate of many gradient estimates.

@@ -7,6 +7,7 @@ using LearnedOpt.Training;
 
 namespace LearnedOpt.Tests.MetaTraining;
 
+[Trait("tier", "cpu")]
 public class HeldOutEvaluatorTests
 {
     private static readonly HeldOutSuite.Member L2o = HeldOutSuite.Members.Single(m => m.Task == "l2o-quadratic");

@@ -8,6 +8,7 @@ namespace LearnedOpt.Tests.MetaTraining;
 /// the wrong sign, so truncated methods move θ away from the long-horizon optimum θ* = −1/6; PES
 /// (never reset, K = 1) reaches it.
 /// </summary>
+[Trait("tier", "cpu")]
 public class InfluenceBalancingTests
 {
     private const int N = 23;

@@ -7,6 +7,7 @@ using LearnedOpt.Tests.Cli;
 namespace LearnedOpt.Tests.MetaTraining;
 
 [Collection(CliCollection.Name)]
+[Trait("tier", "cpu")]
 public class MetaTrainCliTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using LearnedOpt.Tasks.Synthetic;
 namespace LearnedOpt.Tests.MetaTraining;
 
 /// <summary>The networks levers end to end: config keys, a small run, resume, the metrics it writes.</summary>
+[Trait("tier", "cpu")]
 public class NetworksMetaTrainingTests
 {
     /// <summary>The networks ensemble cut to ≤ 120 parameters (synthetic entries and dying-gradient quadratics), every lever on.</summary>

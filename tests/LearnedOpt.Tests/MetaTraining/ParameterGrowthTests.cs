@@ -7,6 +7,7 @@ using LearnedOpt.Tasks.Synthetic;
 
 namespace LearnedOpt.Tests.MetaTraining;
 
+[Trait("tier", "cpu")]
 public class ParameterGrowthTests
 {
     internal static string RepoFile(string relative)

@@ -5,6 +5,7 @@ using LearnedOpt.Tests.Cuda;
 namespace LearnedOpt.Tests.MetaTraining;
 
 /// <summary>GPU tier: TBPTT meta-training with its per-coordinate work on CUDA (float64) tracks the CPU run. Skips without a device.</summary>
+[Trait("tier", "gpu")]
 public class TbpttCudaTrainingTests
 {
     [Fact]

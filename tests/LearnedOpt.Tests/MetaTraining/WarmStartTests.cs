@@ -5,6 +5,7 @@ using LearnedOpt.Optimizers.Hrnn;
 namespace LearnedOpt.Tests.MetaTraining;
 
 /// <summary>The initWeights key: meta-training starts φ from a weight file instead of the initSeed weights.</summary>
+[Trait("tier", "cpu")]
 public class WarmStartTests
 {
     [Fact]

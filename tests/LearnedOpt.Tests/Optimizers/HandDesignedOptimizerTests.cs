@@ -6,6 +6,7 @@ using LearnedOpt.Tensors;
 namespace LearnedOpt.Tests.Optimizers;
 
 /// <summary>CPU tier: every hand-designed optimizer against the independent scalar reference.</summary>
+[Trait("tier", "cpu")]
 public class HandDesignedOptimizerTests
 {
     public static TheoryData<string, string> Cases()

@@ -4,6 +4,7 @@ using LearnedOpt.Interop;
 namespace LearnedOpt.Tests.Optimizers;
 
 /// <summary>The managed mirrors of the C structs passed to every kernel have the native sizes.</summary>
+[Trait("tier", "cpu")]
 public class NativeLayoutTests
 {
     [Fact]

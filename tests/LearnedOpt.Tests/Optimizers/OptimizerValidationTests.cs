@@ -4,6 +4,7 @@ using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Tests.Optimizers;
 
+[Trait("tier", "cpu")]
 public class OptimizerValidationTests
 {
     [Theory]

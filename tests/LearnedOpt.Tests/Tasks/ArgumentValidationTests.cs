@@ -4,6 +4,7 @@ using LearnedOpt.Tasks.Synthetic;
 namespace LearnedOpt.Tests.Tasks;
 
 /// <summary>Bad constructor arguments fail at once, naming the argument and its value.</summary>
+[Trait("tier", "cpu")]
 public class ArgumentValidationTests
 {
     private static void Rejects(Action build, string param, string value)

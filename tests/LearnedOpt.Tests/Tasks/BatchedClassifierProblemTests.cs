@@ -10,6 +10,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// BatchedClassifierProblem on the CPU library against the float64 ClassifierTask: training steps
 /// (minibatch rows of new Rng(dataSeed).Stream(step)), their HVPs, the full-data loss and HVP.
 /// </summary>
+[Trait("tier", "cpu")]
 public class BatchedClassifierProblemTests
 {
     private static readonly ulong[] Seeds = [101, 7, 55, 3_000_000_019];

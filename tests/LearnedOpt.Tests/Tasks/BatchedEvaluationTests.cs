@@ -9,6 +9,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// (float-rounded) points: loss relative 1e-4, gradient and HVP relative to the instance's
 /// largest component 1e-4 (1e-3 for Michalewicz, docs/tasks.md, tests).
 /// </summary>
+[Trait("tier", "cpu")]
 public class BatchedEvaluationTests
 {
     private const int Instances = 96;

@@ -9,6 +9,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// dense leaves sum in a different order on the GPU (warp reductions), so values agree to 1e-4 of
 /// the instance's scale; the sparse masks come from the same seeds and must agree exactly.
 /// </summary>
+[Trait("tier", "gpu")]
 public class BatchedWrapperCudaCatalogTests(CudaBackendFixture fixture) : IClassFixture<CudaBackendFixture>
 {
     private static readonly CpuBackend Cpu = new();

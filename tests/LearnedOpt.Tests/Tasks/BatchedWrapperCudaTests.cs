@@ -12,6 +12,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// do the sparse masks); MatMul runs the same float64 code and the wrappers the same elementwise
 /// math in the same order, so values agree to 1e-6 of the instance's scale.
 /// </summary>
+[Trait("tier", "gpu")]
 public class BatchedWrapperCudaTests(CudaBackendFixture fixture) : IClassFixture<CudaBackendFixture>
 {
     private static readonly CpuBackend Cpu = new();

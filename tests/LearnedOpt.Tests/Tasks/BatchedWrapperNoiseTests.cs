@@ -12,6 +12,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// The batched stream is its own (not FlatTask's xoshiro draws), so noise is checked by its
 /// statistics and masks by reading them off the training gradient.
 /// </summary>
+[Trait("tier", "cpu")]
 public class BatchedWrapperNoiseTests
 {
     private static readonly CpuBackend Cpu = new();

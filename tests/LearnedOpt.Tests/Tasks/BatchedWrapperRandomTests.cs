@@ -10,6 +10,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// determinism, the distributions (moments and Kolmogorov–Smirnov at fixed seeds, bounds at about
 /// 4σ of the statistic) and independence of seeds, steps, streams and indices.
 /// </summary>
+[Trait("tier", "cpu")]
 public unsafe class BatchedWrapperRandomTests
 {
     private static readonly CpuBackend Cpu = new();

@@ -11,6 +11,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// against central differences of the batched gradient itself; and one instance alone equal, bit
 /// for bit, to the same instance inside a batch.
 /// </summary>
+[Trait("tier", "cpu")]
 public class BatchedWrapperTests
 {
     private const int Instances = 12;

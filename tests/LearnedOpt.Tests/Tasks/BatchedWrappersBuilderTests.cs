@@ -10,6 +10,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// with the caller's data seeds), what it refuses (plain leaves, instances of different structure,
 /// missing leaves, releasing what it built), and the generator streams it hands out.
 /// </summary>
+[Trait("tier", "cpu")]
 public class BatchedWrappersBuilderTests
 {
     private static readonly CpuBackend Cpu = new();

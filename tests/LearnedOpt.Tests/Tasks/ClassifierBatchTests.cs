@@ -6,6 +6,7 @@ using LearnedOpt.Tasks.Synthetic;
 namespace LearnedOpt.Tests.Tasks;
 
 /// <summary>The float32 batched classifier (logistic and sigmoid MLPs) against the float64 ClassifierTask.</summary>
+[Trait("tier", "cpu")]
 public class ClassifierBatchTests
 {
     [Theory]

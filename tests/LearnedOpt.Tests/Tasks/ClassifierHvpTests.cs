@@ -10,6 +10,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// ClassifierTask, against differences of the batched gradient, and against itself (symmetry,
 /// one instance alone = the same instance in a batch).
 /// </summary>
+[Trait("tier", "cpu")]
 public class ClassifierHvpTests
 {
     public static TheoryData<string> Entries() => new("logistic-10", "logistic-100", "mlp-9-8", "mlp-8-32x64", "mlp-12-8x5x3");

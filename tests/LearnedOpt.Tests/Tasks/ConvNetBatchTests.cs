@@ -7,6 +7,7 @@ using static LearnedOpt.Tests.Tasks.ConvNetBatchTestData;
 namespace LearnedOpt.Tests.Tasks;
 
 /// <summary>CPU batched ConvNets (lopt_convnet) against the float64 reference and against themselves.</summary>
+[Trait("tier", "cpu")]
 public class ConvNetBatchTests
 {
     private const double Tolerance = 1e-4;

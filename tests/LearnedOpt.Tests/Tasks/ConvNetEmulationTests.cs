@@ -13,6 +13,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// (GEMM operands, leading dimensions and strides, buffer sizes, argument packing) and the
 /// kernels' arithmetic; it is no substitute for the GPU run (cuBLAS's own summation order).
 /// </summary>
+[Trait("tier", "emulated")]
 public class ConvNetEmulationTests
 {
     [Fact]
@@ -21,9 +22,7 @@ public class ConvNetEmulationTests
         var compiler = EmulatedGpuTier.RequireHost();
         using var dir = CudaTestEnvironment.TempCache();
         var library = EmulatedGpuTier.Build(compiler, dir.Path, Source(), ("convnet.cu", KernelSources.Source("convnet.cu")));
-        int succeeded = EmulatedGpuTier.RunClasses(library, dir.Path, [typeof(CudaConvNetParityTests).FullName!], TimeSpan.FromMinutes(8), asCublas: true);
-        int expected = ConvNetBatchTestData.Entries().Count + 3;
-        Assert.True(succeeded >= expected, $"only {succeeded} ConvNet GPU-tier tests ran on the emulated driver, expected {expected}");
+        EmulatedGpuTier.RunClasses(library, dir.Path, [typeof(CudaConvNetParityTests)], TimeSpan.FromMinutes(8), asCublas: true);
     }
 
     private static string Source()

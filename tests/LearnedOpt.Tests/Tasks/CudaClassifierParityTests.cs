@@ -16,6 +16,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// the largest terms, so the tolerance is 1e-4 of each instance's largest entry (the CPU batches'
 /// own tolerance against float64).
 /// </summary>
+[Trait("tier", "gpu")]
 public class CudaClassifierParityTests(CudaBackendFixture fixture) : IClassFixture<CudaBackendFixture>
 {
     private const double Tolerance = 1e-4;

@@ -13,6 +13,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// gradient's positions and images in blocked order where the CPU adds them one by one, so results
 /// differ by rounding: 1e-4 relative per element, with a floor of 1e-2 of the largest entry.
 /// </summary>
+[Trait("tier", "gpu")]
 public class CudaConvNetParityTests(CudaBackendFixture fixture) : IClassFixture<CudaBackendFixture>
 {
     private const double Tolerance = 1e-4;

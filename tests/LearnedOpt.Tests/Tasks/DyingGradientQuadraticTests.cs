@@ -3,6 +3,7 @@ using LearnedOpt.Tasks.Synthetic;
 
 namespace LearnedOpt.Tests.Tasks;
 
+[Trait("tier", "cpu")]
 public class DyingGradientQuadraticTests
 {
     private static DyingGradientQuadraticTask Small(double revive = 0)

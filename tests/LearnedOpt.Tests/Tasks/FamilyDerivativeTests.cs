@@ -4,6 +4,7 @@ using LearnedOpt.Tasks.Synthetic;
 namespace LearnedOpt.Tests.Tasks;
 
 /// <summary>Gradient and Hessian-vector product of every synthetic family against float64 finite differences.</summary>
+[Trait("tier", "cpu")]
 public class FamilyDerivativeTests
 {
     public static TheoryData<string> Cases() => new(

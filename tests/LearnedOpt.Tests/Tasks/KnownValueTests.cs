@@ -4,6 +4,7 @@ using LearnedOpt.Tasks.Synthetic;
 namespace LearnedOpt.Tests.Tasks;
 
 /// <summary>The known values of docs/tasks.md, tests for the families with closed-form minima.</summary>
+[Trait("tier", "cpu")]
 public class KnownValueTests
 {
     [Theory]

@@ -7,6 +7,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// Hessian assembled from Hessian-vector products must converge quadratically to a stationary
 /// point that every sampled initial point lies above (the loss is strictly convex).
 /// </summary>
+[Trait("tier", "cpu")]
 public class LogisticReferenceTests
 {
     [Theory]

@@ -12,6 +12,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// central differences of the batched gradient, exact algorithms (Strassen, naive) at zero loss, the
 /// singular-PᵀP guard, NaN isolation per instance, and one instance alone = the same in a batch.
 /// </summary>
+[Trait("tier", "cpu")]
 public class MatMulBatchTests
 {
     private static readonly CpuBackend Cpu = new();

@@ -4,6 +4,7 @@ using LearnedOpt.Tasks.Synthetic;
 
 namespace LearnedOpt.Tests.Tasks;
 
+[Trait("tier", "cpu")]
 public class NetworkFamilyTests
 {
     private static ReluClassifierTask Teacher(int d, int[] hidden, int classes, bool sparse, ulong seed, int rows = 200)

@@ -4,6 +4,7 @@ using LearnedOpt.Tasks.Synthetic;
 
 namespace LearnedOpt.Tests.Tasks;
 
+[Trait("tier", "cpu")]
 public class SamplerTests
 {
     [Fact]

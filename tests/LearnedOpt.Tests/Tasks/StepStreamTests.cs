@@ -4,6 +4,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tests.Tasks;
 
 /// <summary>Per-step random streams keep the episode's seed, so minibatches still partition each epoch.</summary>
+[Trait("tier", "cpu")]
 public class StepStreamTests
 {
     [Fact]

@@ -8,6 +8,7 @@ using LearnedOpt.Tests.Cli;
 namespace LearnedOpt.Tests.Tasks;
 
 [Collection(CliCollection.Name)]
+[Trait("tier", "cpu")]
 public sealed class TaskCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("lopt-tasks").FullName;

@@ -3,6 +3,7 @@ using LearnedOpt.Tasks.Synthetic;
 
 namespace LearnedOpt.Tests.Tasks;
 
+[Trait("tier", "cpu")]
 public class TestFunctionTests
 {
     private static double F(TestFunction fn, double x, double y) => TestFunctions.Evaluate(fn, x, y, Span<double>.Empty, Span<double>.Empty);

@@ -8,6 +8,7 @@ namespace LearnedOpt.Tests.Tasks;
 /// transposed Jacobian of the training gradient, checked against central differences of
 /// TrainingValue (each call given a fresh rng in the same state) through uᵀ(J v) = (Jᵀu)ᵀ v.
 /// </summary>
+[Trait("tier", "cpu")]
 public class TrainingStepTests
 {
     public static TheoryData<string> Cases() => new(

@@ -3,6 +3,7 @@ using LearnedOpt.Training;
 
 namespace LearnedOpt.Tests.Training;
 
+[Trait("tier", "cpu")]
 public class RunHealthTests
 {
     [Theory]

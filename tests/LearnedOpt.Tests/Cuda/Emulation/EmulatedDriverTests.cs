@@ -5,14 +5,18 @@ namespace LearnedOpt.Tests.Cuda.Emulation;
 /// (LOPT_CUDA_PATH), so the driver-side code paths run on a machine without a GPU. A child
 /// process because the library resolver binds "cuda" once per process.
 /// </summary>
+[Trait("tier", "emulated")]
 public class EmulatedDriverTests
 {
-    private static readonly string[] GpuTierClasses =
-    [
-        "LearnedOpt.Tests.Cuda.CudaBackendTests",
-        "LearnedOpt.Tests.Cuda.CudaOptimizerParityTests",
-        "LearnedOpt.Tests.Tasks.BatchedWrapperCudaTests",
-    ];
+    private static readonly Type[] GpuTierClasses = [typeof(CudaBackendTests), typeof(CudaOptimizerParityTests), typeof(Tasks.BatchedWrapperCudaTests)];
+
+    // cuBLAS is emulated only where a test splices it in (ClassifierEmulationTests); the large parity size only costs time.
+    private static readonly Dictionary<string, string> AllowedSkips = new()
+    {
+        [nameof(CudaOptimizerParityTests.CudaMatchesCpuAfterTenSteps)] = "the large size only costs time",
+        [nameof(CudaBackendTests.SgemmStridedBatchedMatchesAReference)] = "cuBLAS is not emulated",
+        [nameof(CudaBackendTests.SgemmRejectsABadLeadingDimension)] = "cuBLAS is not emulated",
+    };
 
     /// <param name="ccMajor">9: an sm_90 device (CUBIN); 12: a device newer than NVRTC 11.8 knows, so the backend loads PTX.</param>
     [Theory]
@@ -23,9 +27,11 @@ public class EmulatedDriverTests
         var compiler = EmulatedGpuTier.RequireHost();
         using var dir = CudaTestEnvironment.TempCache();
         var library = EmulatedGpuTier.Build(compiler, dir.Path, EmulatedDriverSource.Text);
-        int succeeded = EmulatedGpuTier.RunClasses(library, dir.Path, withParity ? GpuTierClasses : GpuTierClasses[..1], TimeSpan.FromMinutes(8),
-            environment: new Dictionary<string, string> { ["LOPT_EMULATED_CC_MAJOR"] = ccMajor.ToString(System.Globalization.CultureInfo.InvariantCulture) });
-        var expected = (withParity ? CudaOptimizerParityTests.Configs().Count() * CudaOptimizerParityTests.SmallSizes.Length : 0) + 15;
-        Assert.True(succeeded >= expected, $"only {succeeded} GPU-tier tests ran on the emulated driver, expected at least {expected}");
+        var results = EmulatedGpuTier.RunClasses(library, dir.Path, withParity ? GpuTierClasses : GpuTierClasses[..1], TimeSpan.FromMinutes(8),
+            environment: new Dictionary<string, string> { ["LOPT_EMULATED_CC_MAJOR"] = ccMajor.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            allowedSkips: AllowedSkips);
+        // Every optimizer config at every small size; only the large size is left to a real GPU.
+        int parity = results.Count(r => r.Method == nameof(CudaOptimizerParityTests.CudaMatchesCpuAfterTenSteps) && r.Outcome == "Pass");
+        Assert.Equal(withParity ? CudaOptimizerParityTests.Configs().Count() * CudaOptimizerParityTests.SmallSizes.Length : 0, parity);
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
 using LearnedOpt.Cuda;
 
 namespace LearnedOpt.Tests.Cuda.Emulation;
@@ -52,21 +51,29 @@ internal static class EmulatedGpuTier
 
     /// <summary>
     /// Runs <paramref name="classes"/> of this test app in a child process on <paramref name="library"/>
-    /// (also as cuBLAS when <paramref name="asCublas"/>); asserts a clean exit and returns how many tests passed.
+    /// (also as cuBLAS when <paramref name="asCublas"/>) and asserts what the run means: a clean exit, every
+    /// test method of those classes ran, and every case passed, except cases that skip for the reason
+    /// <paramref name="allowedSkips"/> gives for their method.
+    /// Returns the child's results.
     /// </summary>
-    public static int RunClasses(string library, string dir, IEnumerable<string> classes, TimeSpan timeout, bool asCublas = false,
-                                 IReadOnlyDictionary<string, string>? environment = null)
+    public static IReadOnlyList<ChildTestResult> RunClasses(string library, string dir, IEnumerable<Type> classes, TimeSpan timeout, bool asCublas = false,
+                                                            IReadOnlyDictionary<string, string>? environment = null,
+                                                            IReadOnlyDictionary<string, string>? allowedSkips = null)
     {
+        var types = classes.ToArray();
         var exe = Path.Combine(AppContext.BaseDirectory, "LearnedOpt.Tests");
         var start = File.Exists(exe)
             ? new ProcessStartInfo(exe)
             : new ProcessStartInfo("dotnet") { ArgumentList = { "exec", Path.Combine(AppContext.BaseDirectory, "LearnedOpt.Tests.dll") } };
-        // Run directly, the test app uses xunit's own command line (-class), not Microsoft.Testing.Platform's.
+        // Run directly, the test app uses xunit's own command line (-class, -xml), not Microsoft.Testing.Platform's.
+        var xml = Path.Combine(dir, "child-results.xml");
         start.ArgumentList.Add("-nocolor");
-        foreach (var c in classes)
+        start.ArgumentList.Add("-xml");
+        start.ArgumentList.Add(xml);
+        foreach (var c in types)
         {
             start.ArgumentList.Add("-class");
-            start.ArgumentList.Add(c);
+            start.ArgumentList.Add(c.FullName!);
         }
         start.Environment["LOPT_CUDA_PATH"] = library;
         if (asCublas) start.Environment["LOPT_CUBLAS_PATH"] = library;
@@ -76,11 +83,27 @@ internal static class EmulatedGpuTier
         var (code, output) = Run(start, timeout);
 
         Assert.True(code == 0, $"the GPU tier failed on the emulated driver (exit {code}):\n{output}");
-        var summary = Regex.Match(output, @"Total: (\d+), Errors: (\d+), Failed: (\d+), Skipped: (\d+)");
-        Assert.True(summary.Success, $"no xunit summary in the output:\n{output}");
-        int Group(int i) => int.Parse(summary.Groups[i].Value);
-        return Group(1) - Group(2) - Group(3) - Group(4);
+        Assert.True(File.Exists(xml), $"the child wrote no results to {xml}:\n{output}");
+        var results = ChildTestResult.Read(xml);
+        // Every case passes, or skips for the reason allowed for its method on the emulated driver.
+        bool Allowed(ChildTestResult r) => r.Outcome == "Skip" && allowedSkips != null && allowedSkips.TryGetValue(r.Method, out var reason) &&
+                                           r.SkipReason?.Contains(reason, StringComparison.Ordinal) == true;
+        var bad = results.Where(r => r.Outcome != "Pass" && !Allowed(r)).ToArray();
+        Assert.True(bad.Length == 0, $"{bad.Length} GPU-tier tests did not pass on the emulated driver: " +
+            string.Join("; ", bad.Select(r => $"{r.Name} ({r.Outcome}{(r.SkipReason is { } why ? ": " + why : "")})")) + $"\n{output}");
+        foreach (var type in types)
+            foreach (var method in TestMethods(type))
+                Assert.True(results.Any(r => r.Class == type.FullName && r.Method == method), $"{type.Name}.{method} did not run on the emulated driver");
+        Assert.DoesNotContain(results, r => !types.Any(t => t.FullName == r.Class));
+        return results;
     }
+
+    /// <summary>The [Fact] and [Theory] methods of a test class (a theory is a fact in xunit v3).</summary>
+    public static IEnumerable<string> TestMethods(Type type) =>
+        type.GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static)
+            .Where(m => m.GetCustomAttributes(typeof(FactAttribute), inherit: true).Length > 0)
+            .Select(m => m.Name)
+            .Distinct();
 
     /// <summary>Inserts <paramref name="before"/> ahead of <paramref name="anchor"/>; a missing anchor fails, naming the test to update.</summary>
     public static string Splice(string text, string anchor, string before, string owner)

@@ -30,6 +30,7 @@ public class BatchedProblemsTests
         public TensorView View => new(Marshal.UnsafeAddrOfPinnedArrayElement(Values, 0), Values.Length, MemoryLocation.Host);
     }
 
+    [Trait("tier", "cpu")]
     [Theory]
     [MemberData(nameof(Families))]
     public void AdapterMatchesTheTasksFloat64Math(string family)
@@ -80,6 +81,7 @@ public class BatchedProblemsTests
     private static void Close(string what, double expected, double got, double scale)
         => Assert.True(Math.Abs(expected - got) <= 2e-5 * scale + 1e-6, $"{what}: {got:R} vs float64 {expected:R}");
 
+    [Trait("tier", "cpu")]
     [Fact]
     public void MixedFamiliesOrShapesGiveNull()
     {
@@ -95,6 +97,7 @@ public class BatchedProblemsTests
         foreach (var tasks in unsupported) Assert.Null(BatchedProblems.TryCreate(cpu, tasks, Seeds(tasks.Length)));
     }
 
+    [Trait("tier", "cpu")]
     [Fact]
     public void NoisyWrappedAndMatMulTasksAreComposites()
     {
@@ -118,6 +121,7 @@ public class BatchedProblemsTests
         Assert.False(BatchedProblems.IsStepIndependent(composites[2][0]));
     }
 
+    [Trait("tier", "cpu")]
     [Fact]
     public void ClassifiersGoToTheBatchedClassifierProblem()
     {
@@ -131,6 +135,7 @@ public class BatchedProblemsTests
         Assert.False(BatchedProblems.IsStepIndependent(tasks[0]));
     }
 
+    [Trait("tier", "cpu")]
     [Fact]
     public void BadArgumentsNameTheArgument()
     {
@@ -145,6 +150,7 @@ public class BatchedProblemsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => p.TrainingStep(theta.View, -1, TensorView.None(MemoryLocation.Host), TensorView.None(MemoryLocation.Host)));
     }
 
+    [Trait("tier", "gpu")]
     [Theory]
     [MemberData(nameof(Families))]
     public void CudaAdapterMatchesTheCpuAdapter(string family)

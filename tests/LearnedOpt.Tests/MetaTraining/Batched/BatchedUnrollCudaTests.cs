@@ -6,6 +6,7 @@ using LearnedOpt.Tests.Cuda;
 namespace LearnedOpt.Tests.MetaTraining.Batched;
 
 /// <summary>GPU tier: the batched environment and a batched meta-training run on CUDA against the CPU library. Skip without a device.</summary>
+[Trait("tier", "gpu")]
 public class BatchedUnrollCudaTests
 {
     private static void RequireDevice() => Assert.SkipUnless(CudaTestEnvironment.HasDevice, CudaTestEnvironment.Reason);

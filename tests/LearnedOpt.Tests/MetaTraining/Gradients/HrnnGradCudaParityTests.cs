@@ -9,6 +9,7 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 /// GPU tier (skips without a usable device): the CUDA kernels of hrnn_grad.cu against the CPU
 /// launchers on the same inputs, float64 and float32. Block partial rows are added in block order.
 /// </summary>
+[Trait("tier", "gpu")]
 public unsafe class HrnnGradCudaParityTests
 {
     private const int P = HrnnUnrollState.PerCoordinate, Block = 128;

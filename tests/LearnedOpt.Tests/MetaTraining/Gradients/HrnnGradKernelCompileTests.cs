@@ -5,6 +5,7 @@ using LearnedOpt.NativeLibraries;
 namespace LearnedOpt.Tests.MetaTraining.Gradients;
 
 /// <summary>NVRTC tier (no GPU needed): the TBPTT kernels compile for sm_80 and sm_90 without warnings.</summary>
+[Trait("tier", "nvrtc")]
 public class HrnnGradKernelCompileTests
 {
     [Theory]

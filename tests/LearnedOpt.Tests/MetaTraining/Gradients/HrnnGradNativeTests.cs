@@ -9,6 +9,7 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 /// against the separate managed statement, on random states and adjoints over more than one
 /// chunk; float32 against float64.
 /// </summary>
+[Trait("tier", "cpu")]
 public unsafe class HrnnGradNativeTests
 {
     private const int P = HrnnUnrollState.PerCoordinate, H0 = HrnnParameters.H0, F = HrnnParameters.F, S = HrnnParameters.S;

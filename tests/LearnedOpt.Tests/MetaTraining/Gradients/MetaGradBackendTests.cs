@@ -39,6 +39,7 @@ public sealed class MetaGradBackendTests : IDisposable
         return (m, SafeTensorsFile.Read(gp).Tensors.ToDictionary(t => t.Name, t => t.ToFloats()));
     }
 
+    [Trait("tier", "cpu")]
     [Fact]
     public void CpuIsTheDefaultBackend()
     {
@@ -49,6 +50,7 @@ public sealed class MetaGradBackendTests : IDisposable
         foreach (var (name, g) in dflt.Gradient) Assert.Equal(g, cpu.Gradient[name]);
     }
 
+    [Trait("tier", "cpu")]
     [Fact]
     public void SummaryNamesTheBackendAndTheTimeSplit()
     {
@@ -60,6 +62,7 @@ public sealed class MetaGradBackendTests : IDisposable
         Assert.Matches(@"optimizer step \d+ ?%, task \d+ ?%, backward \d+ ?%", err);
     }
 
+    [Trait("tier", "cpu")]
     [Fact]
     public void CudaWithoutADeviceFailsWithAReason()
     {
@@ -70,6 +73,7 @@ public sealed class MetaGradBackendTests : IDisposable
         Assert.Contains("--backend cuda", err);
     }
 
+    [Trait("tier", "gpu")]
     [Fact]
     public void CudaOutputEqualsCpuOutput()
     {

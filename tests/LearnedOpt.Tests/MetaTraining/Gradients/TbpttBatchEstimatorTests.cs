@@ -11,6 +11,7 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 /// the bits of the estimator as it was (each slot its own unroll on parallel threads; a frozen copy
 /// of its Estimate below) on a fixed seed, over calls that carry θ and state and start new episodes.
 /// </summary>
+[Trait("tier", "cpu")]
 public class TbpttBatchEstimatorTests
 {
     [Fact]

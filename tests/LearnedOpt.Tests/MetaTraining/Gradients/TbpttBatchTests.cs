@@ -8,6 +8,7 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 /// pre-seam unroll's, bit for bit, whatever the thread count; the engine is called once per phase
 /// per inner step for the whole batch; bad batch arguments are rejected by name.
 /// </summary>
+[Trait("tier", "cpu")]
 public class TbpttBatchTests
 {
     [Fact]

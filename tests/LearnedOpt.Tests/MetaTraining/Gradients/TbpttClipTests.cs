@@ -3,6 +3,7 @@ using LearnedOpt.MetaTraining.Gradients;
 namespace LearnedOpt.Tests.MetaTraining.Gradients;
 
 /// <summary>docs/hrnn.md R9: the ±33 clip of the log step passes its gradient straight through.</summary>
+[Trait("tier", "cpu")]
 public class TbpttClipTests
 {
     [Fact]

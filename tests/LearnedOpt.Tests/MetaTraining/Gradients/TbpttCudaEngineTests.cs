@@ -16,6 +16,7 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 /// entry of dM/dφ (relative 1e-9 of the tensor's largest entry), the losses, θ_T and the final state;
 /// the same run twice gives the same bits (fixed-order reductions); the engine's storage operations.
 /// </summary>
+[Trait("tier", "gpu")]
 public class TbpttCudaEngineTests(CudaBackendFixture fixture) : IClassFixture<CudaBackendFixture>
 {
     private const double Rel = 1e-9;

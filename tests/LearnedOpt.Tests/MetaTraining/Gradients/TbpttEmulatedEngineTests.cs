@@ -11,14 +11,16 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 /// staging offsets, buffer sizes, row counts, the unroll's device-state bookkeeping) without a GPU;
 /// the kernels' own reductions run only on a real device.
 /// </summary>
+[Trait("tier", "emulated")]
 public class TbpttEmulatedEngineTests
 {
-    private static readonly string[] Classes =
-    [
-        "LearnedOpt.Tests.MetaTraining.Gradients.TbpttCudaEngineTests",
-        "LearnedOpt.Tests.MetaTraining.Gradients.HrnnGradCudaParityTests",
-        "LearnedOpt.Tests.MetaTraining.Gradients.MetaGradBackendTests",
-    ];
+    private static readonly Type[] Classes = [typeof(TbpttCudaEngineTests), typeof(HrnnGradCudaParityTests), typeof(MetaGradBackendTests)];
+
+    // The emulated driver is a usable device, so the no-device check has nothing to check there.
+    private static readonly Dictionary<string, string> DeviceOnlySkips = new()
+    {
+        [nameof(MetaGradBackendTests.CudaWithoutADeviceFailsWithAReason)] = "a device is present",
+    };
 
     [Fact]
     public void TbpttGpuTierPassesOnTheEmulatedDriver()
@@ -26,9 +28,7 @@ public class TbpttEmulatedEngineTests
         var compiler = EmulatedGpuTier.RequireHost();
         using var dir = CudaTestEnvironment.TempCache();
         var library = EmulatedGpuTier.Build(compiler, dir.Path, Source());
-        int succeeded = EmulatedGpuTier.RunClasses(library, dir.Path, Classes, TimeSpan.FromMinutes(10));
-        int expected = EngineParityCases.All().Count + 8 + 2 + 2;  // engine parity, engine extras (batch ones included), kernel parity, CLI
-        Assert.True(succeeded >= expected, $"only {succeeded} GPU-tier tests ran on the emulated driver, expected at least {expected}");
+        EmulatedGpuTier.RunClasses(library, dir.Path, Classes, TimeSpan.FromMinutes(10), allowedSkips: DeviceOnlySkips);
     }
 
     // The shared emulated driver with the hrnn_grad.cu kernels added to its function table and launcher.

@@ -8,6 +8,7 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 /// seam (<see cref="LegacyTbpttMetaGradient"/>, a frozen copy) bit for bit: M, every gradient entry,
 /// the losses, θ_T and the final state; and the engine rejects tensors it did not allocate.
 /// </summary>
+[Trait("tier", "cpu")]
 public class TbpttEngineSeamTests
 {
     public static TheoryData<string, bool, int> Cases() => EngineParityCases.All();

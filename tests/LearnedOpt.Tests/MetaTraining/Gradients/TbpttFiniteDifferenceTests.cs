@@ -8,6 +8,7 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 /// entries of EVERY weight tensor (h0 included) plus random directions, with and without
 /// second-order terms. First order is differenced while feeding the recorded inner gradients.
 /// </summary>
+[Trait("tier", "cpu")]
 public class TbpttFiniteDifferenceTests
 {
     private const double H = 1e-6, Rel = 1e-5, Abs = 1e-9;

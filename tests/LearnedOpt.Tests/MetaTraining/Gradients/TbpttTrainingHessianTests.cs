@@ -10,6 +10,7 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 /// matches central differences of the meta-objective of that same unroll, and with the full-data
 /// Hessian it visibly does not (so the check can tell the two apart).
 /// </summary>
+[Trait("tier", "cpu")]
 public class TbpttTrainingHessianTests
 {
     private const double H = 1e-6, Rel = 1e-5, Abs = 1e-9;

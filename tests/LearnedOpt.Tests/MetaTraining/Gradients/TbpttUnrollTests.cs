@@ -11,6 +11,7 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 /// The unroll around the adjoint: checkpointing, truncations carrying state, noisy and unusable
 /// inner gradients, batches, agreement with the production float32 step, and argument checks.
 /// </summary>
+[Trait("tier", "cpu")]
 public class TbpttUnrollTests
 {
     [Theory]
