@@ -11,33 +11,7 @@
 // in block order. Blocks must have exactly LOPT_HG_BLOCK threads (checked: a wrong launch traps).
 #include "lopt/lopt_hrnn_grad.h"
 
-#define LOPT_HG_BLOCK 128
 #define LOPT_HG_WARPS (LOPT_HG_BLOCK / 32)
-
-// One tensor of a batched (table) launch, float64: every tensor of every problem of a batch in one
-// launch per phase. Tensor j owns the blocks [first_block, first_block + blocks) and their partial
-// rows. Forward: io = the new state (out), d, a written. Adjoint: io = the state adjoint (read, then
-// overwritten), d = d-bar, a = a-bar (read), gbar written. Σℓ / adding to ℓ: in, resp. io. The
-// per-problem scalars ride in the job: mu and lambda (forward, adjoint) and ell, the value added
-// to every ℓ adjoint (the problem's mu adjoint / count).
-// 112 bytes, 8-byte aligned (the host writes the same layout: CudaCoordinateEngine.Job).
-struct lopt_hg_job {
-    const double* e0;
-    const double* g;
-    const double* in;
-    double* io;
-    double* d;
-    double* a;
-    const double* xbar_add;
-    const double* hbar_add;
-    double* gbar;
-    long long n;
-    int first_block;
-    int blocks;
-    double mu;
-    double lambda;
-    double ell;
-};
 
 // The job that block blockIdx.x belongs to: the last one whose first_block <= blockIdx.x (jobs
 // sorted by first_block, the first at 0). Binary search: a batch of problems has many tensors.

@@ -122,7 +122,8 @@ LOPT_HD lopt_hrnn_layout lopt_hrnn_make_layout(int32_t h1, int32_t h2) {
 // One tensor as the CUDA kernels see it (a table of these drives every multi-tensor launch):
 // the caller's theta and gradient, its state block, its length, its range of chunks of
 // LOPT_HRNN_GPU_CHUNK coordinates (one thread block each), and the optimizer instance ("group",
-// 0 for a plain step) whose weights and shared state it uses. Mirrored in CudaHrnnKernels.cs.
+// 0 for a plain step) whose weights and shared state it uses. Mirrored in CudaHrnnKernels.cs
+// (the C# tests check its layout against lopt_abi_struct).
 typedef struct lopt_hrnn_desc {
     float* theta;
     const float* grad;
@@ -133,6 +134,14 @@ typedef struct lopt_hrnn_desc {
 } lopt_hrnn_desc;
 
 #define LOPT_HRNN_GPU_CHUNK 1024
+#define LOPT_HRNN_THREADS 256  // threads per block of the hrnn.cu kernels
+
+static_assert(sizeof(lopt_hrnn_desc) == 48, "lopt_hrnn_desc size");
+#if !defined(__CUDACC_RTC__)
+static_assert(offsetof(lopt_hrnn_desc, theta) == 0 && offsetof(lopt_hrnn_desc, grad) == 8 && offsetof(lopt_hrnn_desc, block) == 16 &&
+              offsetof(lopt_hrnn_desc, n) == 24 && offsetof(lopt_hrnn_desc, chunk0) == 32 && offsetof(lopt_hrnn_desc, nchunks) == 36 &&
+              offsetof(lopt_hrnn_desc, group) == 40 && offsetof(lopt_hrnn_desc, pad_) == 44, "lopt_hrnn_desc field offsets");
+#endif
 
 // True when a gradient entry can be used (finite and below LOPT_HRNN_GMAX in magnitude).
 LOPT_HD bool lopt_hrnn_grad_ok(float g) { return lopt_isfinite(g) && fabsf(g) <= LOPT_HRNN_GMAX; }

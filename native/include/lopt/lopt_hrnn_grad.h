@@ -16,6 +16,45 @@
 // Accumulators of the adjoint: weight gradient (LOPT_HRNN_W_COUNT), e0 adjoint (3H0), mu adjoint, lambda adjoint.
 #define LOPT_HG_ACC (LOPT_HRNN_W_COUNT + LOPT_HRNN_G0 + 2)
 
+// Threads per block of the truncated-BPTT kernels (hrnn_grad.cu; any other launch traps).
+#define LOPT_HG_BLOCK 128
+
+// One tensor of a batched (table) launch, float64: every tensor of every problem of a batch in one
+// launch per phase. Tensor j owns the blocks [first_block, first_block + blocks) and their partial
+// rows. Forward: io = the new state (out), d, a written. Adjoint: io = the state adjoint (read, then
+// overwritten), d = d-bar, a = a-bar (read), gbar written. Σℓ / adding to ℓ: in, resp. io. The
+// per-problem scalars ride in the job: mu and lambda (forward, adjoint) and ell, the value added
+// to every ℓ adjoint (the problem's mu adjoint / count).
+// 112 bytes, 8-byte aligned; mirrored by CudaCoordinateEngine.Job (the C# tests check every offset
+// against lopt_abi_struct).
+typedef struct lopt_hg_job {
+    const double* e0;
+    const double* g;
+    const double* in;
+    double* io;
+    double* d;
+    double* a;
+    const double* xbar_add;
+    const double* hbar_add;
+    double* gbar;
+    long long n;
+    int first_block;
+    int blocks;
+    double mu;
+    double lambda;
+    double ell;
+} lopt_hg_job;
+
+static_assert(sizeof(lopt_hg_job) == 112, "lopt_hg_job size");
+#if !defined(__CUDACC_RTC__)
+static_assert(offsetof(lopt_hg_job, e0) == 0 && offsetof(lopt_hg_job, g) == 8 && offsetof(lopt_hg_job, in) == 16 &&
+              offsetof(lopt_hg_job, io) == 24 && offsetof(lopt_hg_job, d) == 32 && offsetof(lopt_hg_job, a) == 40 &&
+              offsetof(lopt_hg_job, xbar_add) == 48 && offsetof(lopt_hg_job, hbar_add) == 56 && offsetof(lopt_hg_job, gbar) == 64 &&
+              offsetof(lopt_hg_job, n) == 72 && offsetof(lopt_hg_job, first_block) == 80 && offsetof(lopt_hg_job, blocks) == 84 &&
+              offsetof(lopt_hg_job, mu) == 88 && offsetof(lopt_hg_job, lambda) == 96 && offsetof(lopt_hg_job, ell) == 104,
+              "lopt_hg_job field offsets");
+#endif
+
 // How the adjoint adds into its sums (weight gradient, e0/mu/lambda adjoints). PLAIN: *p += v, one
 // thread owns the sums (the CPU). WARP (device only): every lane of a full warp calls with its own v
 // at the same point; the warp adds the 32 values in a fixed tree (shuffles) and lane 0 adds the total
