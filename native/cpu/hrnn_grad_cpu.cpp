@@ -31,10 +31,10 @@ int32_t forward(const char* fn, const T* w, const T* e0, T mu, T lambda, const T
         const int64_t end = (c + 1) * kChunk < n ? (c + 1) * kChunk : n;
         for (int64_t i = c * kChunk; i < end; ++i) {
             T x[LOPT_HRNN_F];
-            T* o = out + i * LOPT_HG_STATE;
-            lopt_hg_coord_forward(w, e0, mu, lambda, g[i], in + i * LOPT_HG_STATE, o, x, &d[i], &a[i]);
+            T* o = out + i * LOPT_HRNN_STATE;
+            lopt_hg_coord_forward(w, e0, mu, lambda, g[i], in + i * LOPT_HRNN_STATE, o, x, &d[i], &a[i]);
             acc[0] += (double)d[i] * (double)d[i];
-            for (int j = 0; j < LOPT_HRNN_H0; ++j) acc[1 + j] += o[LOPT_HG_OFF_H + j];
+            for (int j = 0; j < LOPT_HRNN_H0; ++j) acc[1 + j] += o[LOPT_HRNN_OFF_H + j];
             for (int j = 0; j < LOPT_HRNN_F; ++j) acc[1 + LOPT_HRNN_H0 + j] += x[j];
         }
     }
@@ -56,9 +56,9 @@ int32_t backward(const char* fn, const T* w, const T* e0, T mu, T lambda, const 
         T* p = &part[(size_t)c * LOPT_HG_ACC];
         const int64_t end = (c + 1) * kChunk < n ? (c + 1) * kChunk : n;
         for (int64_t i = c * kChunk; i < end; ++i)
-            gbar[i] = lopt_hg_coord_backward(w, e0, mu, lambda, g[i], in + i * LOPT_HG_STATE, nbar + i * LOPT_HG_STATE,
-                                             xbar_add, hbar_add, dbar[i], abar[i], pbar + i * LOPT_HG_STATE,
-                                             p + LOPT_HG_PW + LOPT_HRNN_G0, p + LOPT_HG_PW, p + LOPT_HG_PW + LOPT_HRNN_G0 + 1, p);
+            gbar[i] = lopt_hg_coord_backward(w, e0, mu, lambda, g[i], in + i * LOPT_HRNN_STATE, nbar + i * LOPT_HRNN_STATE,
+                                             xbar_add, hbar_add, dbar[i], abar[i], pbar + i * LOPT_HRNN_STATE,
+                                             p + LOPT_HRNN_W_COUNT + LOPT_HRNN_G0, p + LOPT_HRNN_W_COUNT, p + LOPT_HRNN_W_COUNT + LOPT_HRNN_G0 + 1, p);
     }
     for (int64_t c = 0; c < chunks; ++c)
         for (int j = 0; j < LOPT_HG_ACC; ++j) acc[j] += (double)part[(size_t)c * LOPT_HG_ACC + j];

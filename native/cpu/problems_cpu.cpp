@@ -112,7 +112,7 @@ LOPT_API int32_t lopt_problems_norm(int64_t count, int32_t n, float p, const flo
             residual(wk, theta + k * n, y + k * n, n, r.data());
             float s = 0.0f;
             for (int i = 0; i < n; ++i) s += lopt_norm_term(r[i], p);
-            float f = powf(s, 1.0f / p);
+            float f = lopt_norm_loss(s, p);
             if (loss) loss[k] = f;
             if (grad || hv)
                 for (int i = 0; i < n; ++i) u[i] = lopt_norm_weight(r[i], f, p);
@@ -121,7 +121,7 @@ LOPT_API int32_t lopt_problems_norm(int64_t count, int32_t n, float p, const flo
                 residual(wk, v + k * n, nullptr, n, wv.data());
                 float uw = 0.0f;
                 for (int i = 0; i < n; ++i) uw += u[i] * wv[i];
-                for (int i = 0; i < n; ++i) r[i] = (1.0f - p) / f * u[i] * uw + lopt_norm_hdiag(r[i], f, p) * wv[i];
+                for (int i = 0; i < n; ++i) r[i] = lopt_norm_hv_entry(r[i], u[i], wv[i], uw, f, p);
                 transposed(wk, r.data(), n, hv + k * n);
             }
         }

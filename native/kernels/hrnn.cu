@@ -12,8 +12,7 @@
 // Sums are combined in a fixed order (warps, then chunks in order), so runs are reproducible.
 #include "lopt/lopt_hrnn.h"
 
-#define HRNN_THREADS 256
-#define HRNN_WARPS (HRNN_THREADS / 32)
+#define HRNN_WARPS (LOPT_HRNN_THREADS / 32)
 
 __device__ __forceinline__ void chunk_range(const lopt_hrnn_desc& t, int c, long long* begin, long long* end) {
     long long b = (long long)(c - t.chunk0) * LOPT_HRNN_GPU_CHUNK;
@@ -41,20 +40,20 @@ __device__ __forceinline__ void block_sums(const float* acc, int count, float (*
     }
 }
 
-extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_scan(const lopt_hrnn_desc* tab, const int* chunk_k, const int* active, int* bad) {
+extern "C" __global__ void __launch_bounds__(LOPT_HRNN_THREADS) lopt_hrnn_scan(const lopt_hrnn_desc* tab, const int* chunk_k, const int* active, int* bad) {
     int c = blockIdx.x, k = chunk_k[c];
     const lopt_hrnn_desc t = tab[k];
     if (active && !active[t.group]) return;  // the whole group sits this step out
     long long begin, end;
     chunk_range(t, c, &begin, &end);
     unsigned int count = 0;
-    for (long long i = begin + threadIdx.x; i < end; i += HRNN_THREADS) count += lopt_hrnn_grad_ok(t.grad[i]) ? 0u : 1u;
+    for (long long i = begin + threadIdx.x; i < end; i += LOPT_HRNN_THREADS) count += lopt_hrnn_grad_ok(t.grad[i]) ? 0u : 1u;
     for (int o = 16; o > 0; o >>= 1) count += __shfl_down_sync(0xffffffffu, count, o);
     // Unusable entries are rare: only warps that saw one touch the counter.
     if ((threadIdx.x & 31) == 0 && count) atomicAdd(bad + k, (int)count);
 }
 
-extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_pass_a(const float* packs, long long pack_stride, const lopt_hrnn_desc* tab,
+extern "C" __global__ void __launch_bounds__(LOPT_HRNN_THREADS) lopt_hrnn_pass_a(const float* packs, long long pack_stride, const lopt_hrnn_desc* tab,
         const int* chunk_k, const int* active, const int* bad, const float* e0, const float* mu, float* partials) {
     __shared__ lopt_hrnn_pw w;
     __shared__ float e[LOPT_HRNN_G0];
@@ -66,7 +65,7 @@ extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_pass_a(cons
     if (bad[k] > 0) return;
     const float* pack = packs + (long long)t.group * pack_stride;
     float* wf = reinterpret_cast<float*>(&w);
-    for (int i = threadIdx.x; i < LOPT_HRNN_PW_FLOATS; i += HRNN_THREADS) wf[i] = pack[i];
+    for (int i = threadIdx.x; i < LOPT_HRNN_PW_FLOATS; i += LOPT_HRNN_THREADS) wf[i] = pack[i];
     if (threadIdx.x < LOPT_HRNN_G0) e[threadIdx.x] = e0[(long long)k * LOPT_HRNN_G0 + threadIdx.x];
     __syncthreads();
 
@@ -77,7 +76,7 @@ extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_pass_a(cons
     chunk_range(t, c, &begin, &end);
     float acc[LOPT_HRNN_SUMS];
     for (int j = 0; j < LOPT_HRNN_SUMS; ++j) acc[j] = 0.0f;
-    for (long long i = begin + threadIdx.x; i < end; i += HRNN_THREADS) {
+    for (long long i = begin + threadIdx.x; i < end; i += LOPT_HRNN_THREADS) {
         float h[LOPT_HRNN_H0][1], m[LOPT_HRNN_S][1], v[LOPT_HRNN_S][1], x[LOPT_HRNN_F][1], d, scratch;
         for (int j = 0; j < LOPT_HRNN_H0; ++j) h[j][0] = blk[(LOPT_HRNN_OFF_H + j) * n + i];
         for (int s = 0; s < LOPT_HRNN_S; ++s) {
@@ -104,7 +103,7 @@ extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_pass_a(cons
     block_sums(acc, LOPT_HRNN_SUMS, red, partials + (long long)c * LOPT_HRNN_SUMS);
 }
 
-extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_pass_b(const lopt_hrnn_desc* tab, const int* chunk_k, const int* active,
+extern "C" __global__ void __launch_bounds__(LOPT_HRNN_THREADS) lopt_hrnn_pass_b(const lopt_hrnn_desc* tab, const int* chunk_k, const int* active,
                                                                           const int* skipped, const float* ck) {
     int c = blockIdx.x, k = chunk_k[c];
     const lopt_hrnn_desc t = tab[k];
@@ -114,7 +113,7 @@ extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_pass_b(cons
     const float scale = ck[k];
     long long begin, end;
     chunk_range(t, c, &begin, &end);
-    for (long long i = begin + threadIdx.x; i < end; i += HRNN_THREADS) t.theta[i] -= scratch[i] * scale;
+    for (long long i = begin + threadIdx.x; i < end; i += LOPT_HRNN_THREADS) t.theta[i] -= scratch[i] * scale;
 }
 
 // One BiasGRU step of a small cell by the threads [first, first + count) that call it together;
@@ -147,7 +146,7 @@ __device__ void derive(const float* pack, const lopt_hrnn_layout& L, int k0, int
 }
 
 // One block per group (gridDim.x = groups). Dynamic shared memory: max(warps * (I1 + 3 H1), H1 + 3 H2) floats.
-extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_small(const float* packs, long long pack_stride, int h1, int h2,
+extern "C" __global__ void __launch_bounds__(LOPT_HRNN_THREADS) lopt_hrnn_small(const float* packs, long long pack_stride, int h1, int h2,
         const int* group_first, const lopt_hrnn_desc* tab, const float* partials, const int* active, int* bad, int* skipped,
         unsigned long long* counters, float* s, float* g_all, float* e0, float* etg_all, float* ellmean, float* mu_all, float* ck) {
     extern __shared__ float sh[];
@@ -214,19 +213,19 @@ extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_small(const
 }
 
 // Prepare, part 1: per-chunk sums of the log-LR (into the last slot of each chunk's sums).
-extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_ell_sums(const lopt_hrnn_desc* tab, const int* chunk_k, float* partials) {
+extern "C" __global__ void __launch_bounds__(LOPT_HRNN_THREADS) lopt_hrnn_ell_sums(const lopt_hrnn_desc* tab, const int* chunk_k, float* partials) {
     __shared__ float red[HRNN_WARPS][LOPT_HRNN_SUMS];
     int c = blockIdx.x, k = chunk_k[c];
     const lopt_hrnn_desc t = tab[k];
     long long begin, end;
     chunk_range(t, c, &begin, &end);
     float acc = 0.0f;
-    for (long long i = begin + threadIdx.x; i < end; i += HRNN_THREADS) acc += t.block[LOPT_HRNN_OFF_ELL * t.n + i];
+    for (long long i = begin + threadIdx.x; i < end; i += LOPT_HRNN_THREADS) acc += t.block[LOPT_HRNN_OFF_ELL * t.n + i];
     block_sums(&acc, 1, red, partials + (long long)c * LOPT_HRNN_SUMS + LOPT_HRNN_SUMS - 1);
 }
 
 // Prepare, part 2 (one block per group): per-tensor mean log-LR, then the group's derived fields.
-extern "C" __global__ void __launch_bounds__(HRNN_THREADS) lopt_hrnn_prepare(const float* packs, long long pack_stride, int h1, int h2,
+extern "C" __global__ void __launch_bounds__(LOPT_HRNN_THREADS) lopt_hrnn_prepare(const float* packs, long long pack_stride, int h1, int h2,
         const int* group_first, const lopt_hrnn_desc* tab, const float* partials, const float* s, const float* g_all, float* e0,
         float* etg_all, float* ellmean, float* mu_all) {
     const int grp = blockIdx.x;

@@ -11,33 +11,7 @@
 // in block order. Blocks must have exactly LOPT_HG_BLOCK threads (checked: a wrong launch traps).
 #include "lopt/lopt_hrnn_grad.h"
 
-#define LOPT_HG_BLOCK 128
 #define LOPT_HG_WARPS (LOPT_HG_BLOCK / 32)
-
-// One tensor of a batched (table) launch, float64: every tensor of every problem of a batch in one
-// launch per phase. Tensor j owns the blocks [first_block, first_block + blocks) and their partial
-// rows. Forward: io = the new state (out), d, a written. Adjoint: io = the state adjoint (read, then
-// overwritten), d = d-bar, a = a-bar (read), gbar written. Σℓ / adding to ℓ: in, resp. io. The
-// per-problem scalars ride in the job: mu and lambda (forward, adjoint) and ell, the value added
-// to every ℓ adjoint (the problem's mu adjoint / count).
-// 112 bytes, 8-byte aligned (the host writes the same layout: CudaCoordinateEngine.Job).
-struct lopt_hg_job {
-    const double* e0;
-    const double* g;
-    const double* in;
-    double* io;
-    double* d;
-    double* a;
-    const double* xbar_add;
-    const double* hbar_add;
-    double* gbar;
-    long long n;
-    int first_block;
-    int blocks;
-    double mu;
-    double lambda;
-    double ell;
-};
 
 // The job that block blockIdx.x belongs to: the last one whose first_block <= blockIdx.x (jobs
 // sorted by first_block, the first at 0). Binary search: a batch of problems has many tensors.
@@ -88,10 +62,10 @@ __device__ __forceinline__ void hg_forward(const T* __restrict__ w, const T* __r
     long long stride = blocks * blockDim.x;
     for (long long i = block * blockDim.x + threadIdx.x; i < n; i += stride) {
         T x[LOPT_HRNN_F];
-        T* o = out + i * LOPT_HG_STATE;
-        lopt_hg_coord_forward(w, e0, mu, lambda, g[i], in + i * LOPT_HG_STATE, o, x, &d[i], &a[i]);
+        T* o = out + i * LOPT_HRNN_STATE;
+        lopt_hg_coord_forward(w, e0, mu, lambda, g[i], in + i * LOPT_HRNN_STATE, o, x, &d[i], &a[i]);
         acc[0] += (double)d[i] * (double)d[i];
-        for (int j = 0; j < LOPT_HRNN_H0; ++j) acc[1 + j] += (double)o[LOPT_HG_OFF_H + j];
+        for (int j = 0; j < LOPT_HRNN_H0; ++j) acc[1 + j] += (double)o[LOPT_HRNN_OFF_H + j];
         for (int j = 0; j < LOPT_HRNN_F; ++j) acc[1 + LOPT_HRNN_H0 + j] += (double)x[j];
     }
     hg_block_row<LOPT_HG_SUMS>(acc, rows, row_out);
@@ -106,10 +80,10 @@ __device__ __forceinline__ void hg_backward(const T* __restrict__ w, const T* __
                                             long long block, long long blocks) {
     // One row of sums per warp (lane 0 of the warp is its only writer), and zero adjoints for idle lanes.
     __shared__ T rows[LOPT_HG_WARPS * LOPT_HG_ACC];
-    __shared__ T zeros[LOPT_HG_STATE + LOPT_HRNN_I1];
+    __shared__ T zeros[LOPT_HRNN_STATE + LOPT_HRNN_I1];
     if (blockDim.x != LOPT_HG_BLOCK) __trap();
     for (int j = threadIdx.x; j < LOPT_HG_WARPS * LOPT_HG_ACC; j += blockDim.x) rows[j] = T(0);
-    for (int j = threadIdx.x; j < LOPT_HG_STATE + LOPT_HRNN_I1; j += blockDim.x) zeros[j] = T(0);
+    for (int j = threadIdx.x; j < LOPT_HRNN_STATE + LOPT_HRNN_I1; j += blockDim.x) zeros[j] = T(0);
     __syncthreads();
     T* row = rows + (threadIdx.x >> 5) * LOPT_HG_ACC;
     long long stride = blocks * blockDim.x;
@@ -119,12 +93,12 @@ __device__ __forceinline__ void hg_backward(const T* __restrict__ w, const T* __
         long long i = base + threadIdx.x;
         bool on = i < n;
         long long c = on ? i : n - 1;
-        T idle[LOPT_HG_STATE];
+        T idle[LOPT_HRNN_STATE];
         T gb = lopt_hg_coord_backward<T, LOPT_HG_ACC_WARP>(
-            w, e0, mu, lambda, g[c], in + c * LOPT_HG_STATE, on ? nbar + c * LOPT_HG_STATE : zeros,
+            w, e0, mu, lambda, g[c], in + c * LOPT_HRNN_STATE, on ? nbar + c * LOPT_HRNN_STATE : zeros,
             on ? xbar_add : zeros, on ? hbar_add : zeros, on ? dbar[c] : T(0), on ? abar[c] : T(0),
-            on ? pbar + c * LOPT_HG_STATE : idle, row + LOPT_HG_PW + LOPT_HRNN_G0, row + LOPT_HG_PW,
-            row + LOPT_HG_PW + LOPT_HRNN_G0 + 1, row);
+            on ? pbar + c * LOPT_HRNN_STATE : idle, row + LOPT_HRNN_W_COUNT + LOPT_HRNN_G0, row + LOPT_HRNN_W_COUNT,
+            row + LOPT_HRNN_W_COUNT + LOPT_HRNN_G0 + 1, row);
         if (on) gbar[i] = gb;
     }
     __syncthreads();
@@ -165,7 +139,7 @@ extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_backward_f64
 // bar[i].ell += v for n coordinates (the mu adjoint's share: mu is the mean log-LR).
 extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_add_ell_f64(double* bar, double v, long long n) {
     long long stride = (long long)gridDim.x * blockDim.x;
-    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) bar[i * LOPT_HG_STATE + LOPT_HG_OFF_ELL] += v;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) bar[i * LOPT_HRNN_STATE + LOPT_HRNN_OFF_ELL] += v;
 }
 
 // out[j] = sum over r = 0..count-1, in order, of rows[r * width + j], for j < width.
@@ -199,7 +173,7 @@ extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_ell_sum_tabl
     double acc[1] = {0.0};
     long long stride = (long long)job.blocks * blockDim.x;
     for (long long i = ((long long)blockIdx.x - job.first_block) * blockDim.x + threadIdx.x; i < job.n; i += stride)
-        acc[0] += job.in[i * LOPT_HG_STATE + LOPT_HG_OFF_ELL];
+        acc[0] += job.in[i * LOPT_HRNN_STATE + LOPT_HRNN_OFF_ELL];
     hg_block_row<1>(acc, rows, partial + blockIdx.x);
 }
 
@@ -209,7 +183,7 @@ extern "C" __global__ void __launch_bounds__(LOPT_HG_BLOCK) lopt_hg_add_ell_tabl
     const double v = job.ell;
     long long stride = (long long)job.blocks * blockDim.x;
     for (long long i = ((long long)blockIdx.x - job.first_block) * blockDim.x + threadIdx.x; i < job.n; i += stride)
-        job.io[i * LOPT_HG_STATE + LOPT_HG_OFF_ELL] += v;
+        job.io[i * LOPT_HRNN_STATE + LOPT_HRNN_OFF_ELL] += v;
 }
 
 // out[j * width + c] = sum over the job's blocks, in order, of rows[block * width + c].

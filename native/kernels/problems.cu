@@ -106,7 +106,7 @@ extern "C" __global__ void __launch_bounds__(256) lopt_problems_norm(long long c
         lopt_block_residual(wk, theta + k * n, y + k * n, n, r);
         float s = 0.0f;
         for (int i = threadIdx.x; i < n; i += blockDim.x) s += lopt_norm_term(r[i], p);
-        float f = powf(lopt_block_sum(s, scratch), 1.0f / p);
+        float f = lopt_norm_loss(lopt_block_sum(s, scratch), p);
         if (loss && threadIdx.x == 0) loss[k] = f;
         if (grad || hv) {
             for (int i = threadIdx.x; i < n; i += blockDim.x) u[i] = lopt_norm_weight(r[i], f, p);
@@ -118,7 +118,7 @@ extern "C" __global__ void __launch_bounds__(256) lopt_problems_norm(long long c
             float uw = 0.0f;
             for (int i = threadIdx.x; i < n; i += blockDim.x) uw += u[i] * wv[i];
             uw = lopt_block_sum(uw, scratch);
-            for (int i = threadIdx.x; i < n; i += blockDim.x) r[i] = (1.0f - p) / f * u[i] * uw + lopt_norm_hdiag(r[i], f, p) * wv[i];
+            for (int i = threadIdx.x; i < n; i += blockDim.x) r[i] = lopt_norm_hv_entry(r[i], u[i], wv[i], uw, f, p);
             __syncthreads();
             lopt_block_transposed(wk, r, n, hv + k * n);
         }

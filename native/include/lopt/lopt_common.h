@@ -13,6 +13,7 @@
 
 #if !defined(__CUDACC_RTC__)
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #else
@@ -35,21 +36,7 @@ LOPT_HD bool lopt_isfinite(float x) {
 
 LOPT_HD float lopt_sign(float x) { return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f); }
 
-LOPT_HD float lopt_sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
-
-// asinh that is odd and accurate in float32 for any |x| (the naive log(x + sqrt(1 + x^2))
-// cancels for negative x; docs/hrnn.md R2).
-LOPT_HD float lopt_asinh(float x) {
-    float a = fabsf(x);
-    float r;
-    if (a > 1e18f) {
-        r = logf(a) + 0.69314718055994531f;  // ln(2a): 1 + a^2 would overflow
-    } else {
-        // log1p(a + a^2 / (1 + sqrt(1 + a^2))) keeps full accuracy near 0 as well.
-        float a2 = a * a;
-        r = log1pf(a + a2 / (1.0f + sqrtf(1.0f + a2)));
-    }
-    return x < 0.0f ? -r : r;
-}
-
 #endif
+
+// The elementary functions, sigmoid and asinh every kernel sees (after the macros above).
+#include "lopt_math.h"

@@ -26,6 +26,13 @@ LOPT_API void lopt_set_threads(int32_t threads);
 LOPT_API const char* lopt_last_error(void);
 // Struct sizes, so the managed mirrors can be checked against this build.
 LOPT_API int32_t lopt_struct_size(int32_t which); // 0: lopt_hparams, 1: lopt_coef
+// Layout of a C struct that C# mirrors, by its C name (lopt_hparams, lopt_coef, lopt_hrnn_tensor,
+// lopt_hrnn_shared, lopt_hrnn_desc, lopt_hg_job): its size and the offset of each field in declaration
+// order (at most capacity). Returns the field count, or LOPT_E_ARGUMENT for an unknown name.
+LOPT_API int32_t lopt_abi_struct(const char* name, int64_t* size, int64_t* offsets, int32_t capacity);
+// Value of an integer constant of the native headers that C# uses, by its macro name (e.g.
+// "LOPT_HRNN_H0"). 0 on success, or LOPT_E_ARGUMENT for an unknown name.
+LOPT_API int32_t lopt_abi_constant(const char* name, int64_t* value);
 
 // Per-step scalars for kind at step t (>= 1).
 LOPT_API int32_t lopt_optim_coef(int32_t kind, const lopt_hparams* hp, int64_t t, lopt_coef* out);

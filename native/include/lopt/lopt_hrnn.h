@@ -1,14 +1,17 @@
-// Hierarchical RNN learned optimizer (Wichrowska et al. 2017, arXiv:1703.04813; math in docs/hrnn.md): the one
-// definition of its per-coordinate step (features, parameter BiasGRU, readouts, update) and of the
-// per-unit pieces of the small tensor/global cells, shared by the CUDA kernels (hrnn.cu) and the
-// CPU launchers (hrnn_cpu.cpp). Drivers differ only in how they loop over coordinates and units.
+// Hierarchical RNN learned optimizer (Wichrowska et al. 2017; docs/hrnn.md): the one definition
+// of its per-coordinate step (features, parameter BiasGRU, readouts), templated on the scalar type
+// and the math policy (lopt_math.h), and of the per-unit pieces of the small tensor/global cells.
+// Users: the forward kernels (hrnn.cu, CUDA) and launchers (hrnn_cpu.cpp) run it in float with
+// lopt_fast_math on L coordinates at once; truncated BPTT (lopt_hrnn_grad.h) runs it in float or
+// double with libm, one coordinate at a time, and differentiates it. Drivers differ only in how
+// they loop over coordinates and units.
 #ifndef LOPT_HRNN_H
 #define LOPT_HRNN_H
 
 #include "lopt_common.h"
 
-// Parameter-RNN hidden size and timescales are compile-time constants (the reference code's H0 = 10
-// and S = 4; weight files with others are rejected). H1 and H2 are runtime sizes.
+// Parameter-RNN hidden size and timescales are compile-time constants (spec: H0 = 10 must work,
+// others may be rejected; S must be 4). H1 and H2 are runtime sizes.
 #define LOPT_HRNN_H0 10
 #define LOPT_HRNN_S 4
 #define LOPT_HRNN_F 12                           // features: 4 g^, 3 products, 4 q, rho
@@ -51,6 +54,40 @@ typedef struct lopt_hrnn_pw {
 
 #define LOPT_HRNN_PW_FLOATS ((int)(sizeof(lopt_hrnn_pw) / sizeof(float)))
 
+// The same weights as a flat array of scalars (any precision; truncated BPTT keeps them in double
+// and its weight gradient in this layout): offsets of the lopt_hrnn_pw fields up to be.
+#define LOPT_HRNN_W_WX 0
+#define LOPT_HRNN_W_WH (LOPT_HRNN_W_WX + LOPT_HRNN_F * LOPT_HRNN_G0)
+#define LOPT_HRNN_W_B (LOPT_HRNN_W_WH + LOPT_HRNN_H0 * LOPT_HRNN_G0)
+#define LOPT_HRNN_W_WD (LOPT_HRNN_W_B + LOPT_HRNN_G0)
+#define LOPT_HRNN_W_WS (LOPT_HRNN_W_WD + LOPT_HRNN_H0)
+#define LOPT_HRNN_W_WL (LOPT_HRNN_W_WS + LOPT_HRNN_S)
+#define LOPT_HRNN_W_WB (LOPT_HRNN_W_WL + LOPT_HRNN_H0)
+#define LOPT_HRNN_W_WE (LOPT_HRNN_W_WB + LOPT_HRNN_H0)
+#define LOPT_HRNN_W_BL (LOPT_HRNN_W_WE + LOPT_HRNN_H0)
+#define LOPT_HRNN_W_BB (LOPT_HRNN_W_BL + 1)
+#define LOPT_HRNN_W_BE (LOPT_HRNN_W_BL + 2)
+#define LOPT_HRNN_W_COUNT (LOPT_HRNN_W_BL + 3)  // 737 scalars: what the step reads (lambda, o are arguments)
+
+#if !defined(__CUDACC_RTC__)
+#define LOPT_HRNN_W_AT(field, at) static_assert(offsetof(lopt_hrnn_pw, field) == (at) * sizeof(float), "lopt_hrnn_pw." #field)
+LOPT_HRNN_W_AT(wx, LOPT_HRNN_W_WX);
+LOPT_HRNN_W_AT(wh, LOPT_HRNN_W_WH);
+LOPT_HRNN_W_AT(b, LOPT_HRNN_W_B);
+LOPT_HRNN_W_AT(wd, LOPT_HRNN_W_WD);
+LOPT_HRNN_W_AT(ws, LOPT_HRNN_W_WS);
+LOPT_HRNN_W_AT(wl, LOPT_HRNN_W_WL);
+LOPT_HRNN_W_AT(wb, LOPT_HRNN_W_WB);
+LOPT_HRNN_W_AT(we, LOPT_HRNN_W_WE);
+LOPT_HRNN_W_AT(bl, LOPT_HRNN_W_BL);
+LOPT_HRNN_W_AT(bb, LOPT_HRNN_W_BB);
+LOPT_HRNN_W_AT(be, LOPT_HRNN_W_BE);
+LOPT_HRNN_W_AT(lam, LOPT_HRNN_W_COUNT);
+LOPT_HRNN_W_AT(o, LOPT_HRNN_W_COUNT + 1);
+static_assert(sizeof(lopt_hrnn_pw) == (LOPT_HRNN_W_COUNT + 2) * sizeof(float), "lopt_hrnn_pw size");
+#undef LOPT_HRNN_W_AT
+#endif
+
 // Float offsets of the remaining weights in the pack, after the lopt_hrnn_pw block.
 typedef struct lopt_hrnn_layout {
     int32_t h1, h2;
@@ -85,7 +122,8 @@ LOPT_HD lopt_hrnn_layout lopt_hrnn_make_layout(int32_t h1, int32_t h2) {
 // One tensor as the CUDA kernels see it (a table of these drives every multi-tensor launch):
 // the caller's theta and gradient, its state block, its length, its range of chunks of
 // LOPT_HRNN_GPU_CHUNK coordinates (one thread block each), and the optimizer instance ("group",
-// 0 for a plain step) whose weights and shared state it uses. Mirrored in CudaHrnnKernels.cs.
+// 0 for a plain step) whose weights and shared state it uses. Mirrored in CudaHrnnKernels.cs
+// (the C# tests check its layout against lopt_abi_struct).
 typedef struct lopt_hrnn_desc {
     float* theta;
     const float* grad;
@@ -96,192 +134,141 @@ typedef struct lopt_hrnn_desc {
 } lopt_hrnn_desc;
 
 #define LOPT_HRNN_GPU_CHUNK 1024
+#define LOPT_HRNN_THREADS 256  // threads per block of the hrnn.cu kernels
+
+static_assert(sizeof(lopt_hrnn_desc) == 48, "lopt_hrnn_desc size");
+#if !defined(__CUDACC_RTC__)
+static_assert(offsetof(lopt_hrnn_desc, theta) == 0 && offsetof(lopt_hrnn_desc, grad) == 8 && offsetof(lopt_hrnn_desc, block) == 16 &&
+              offsetof(lopt_hrnn_desc, n) == 24 && offsetof(lopt_hrnn_desc, chunk0) == 32 && offsetof(lopt_hrnn_desc, nchunks) == 36 &&
+              offsetof(lopt_hrnn_desc, group) == 40 && offsetof(lopt_hrnn_desc, pad_) == 44, "lopt_hrnn_desc field offsets");
+#endif
 
 // True when a gradient entry can be used (finite and below LOPT_HRNN_GMAX in magnitude).
 LOPT_HD bool lopt_hrnn_grad_ok(float g) { return lopt_isfinite(g) && fabsf(g) <= LOPT_HRNN_GMAX; }
 
-// --- branch-free float math (Cephes-style polynomials, ~1-2 ulp): the same arithmetic on both
-// backends, and unlike libm calls the CPU compiler can vectorise it across coordinates ---
+// --- the per-coordinate step (docs/hrnn.md: features, BiasGRU with H0 = 10, outputs) on L coordinates at once: every
+// loop has the lane loop innermost so the CPU vectorises across coordinates (L = 1 elsewhere).
+// Scalar T and math policy M (lopt_math.h); w: the weights in the flat LOPT_HRNN_W_* layout ---
 
-LOPT_HD float lopt_hrnn_bits_to_float(int32_t b) {
-#if LOPT_DEVICE && defined(__CUDA_ARCH__)
-    return __int_as_float(b);
-#else
-    float f;
-    memcpy(&f, &b, sizeof f);
-    return f;
-#endif
-}
-
-LOPT_HD int32_t lopt_hrnn_float_to_bits(float f) {
-#if LOPT_DEVICE && defined(__CUDA_ARCH__)
-    return __float_as_int(f);
-#else
-    int32_t b;
-    memcpy(&b, &f, sizeof b);
-    return b;
-#endif
-}
-
-// min/max as selects: unlike fminf/fmaxf (library calls on SSE2) they vectorise; inputs are finite.
-LOPT_HD float lopt_hrnn_clamp(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
-
-// e^x, x clamped to [-87, 88] (so 2^n stays a normal float).
-LOPT_HD float lopt_hrnn_exp(float x) {
-    x = lopt_hrnn_clamp(x, -87.0f, 88.0f);
-    float t = x * 1.44269504088896341f;
-    float n = (t + 12582912.0f) - 12582912.0f;  // round to nearest integer (|t| < 2^22)
-    float r = x - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    float y = p * (r * r) + r + 1.0f;
-    return y * lopt_hrnn_bits_to_float(((int32_t)n + 127) << 23);
-}
-
-// ln x for a positive normal x.
-LOPT_HD float lopt_hrnn_log(float x) {
-    int32_t b = lopt_hrnn_float_to_bits(x);
-    float e = (float)(((b >> 23) & 0xff) - 126);
-    float m = lopt_hrnn_bits_to_float((b & 0x007fffff) | 0x3f000000);  // x = m 2^e, m in [0.5, 1)
-    // Selects between values computed on both paths: with -ftrapping-math g++ only if-converts
-    // (and so vectorises) selects whose arms need no arithmetic.
-    bool low = m < 0.707106781186547524f;
-    float em1 = e - 1.0f, f_low = m + m - 1.0f, f_high = m - 1.0f;
-    e = low ? em1 : e;
-    float f = low ? f_low : f_high;
-    float z = f * f;
-    float p = 7.0376836292e-2f;
-    p = p * f - 1.1514610310e-1f;
-    p = p * f + 1.1676998740e-1f;
-    p = p * f - 1.2420140846e-1f;
-    p = p * f + 1.4249322787e-1f;
-    p = p * f - 1.6668057665e-1f;
-    p = p * f + 2.0000714765e-1f;
-    p = p * f - 2.4999993993e-1f;
-    p = p * f + 3.3333331174e-1f;
-    float y = p * f * z;
-    y = y + e * -2.12194440e-4f;
-    y = y - 0.5f * z;
-    return (f + y) + e * 0.693359375f;
-}
-
-LOPT_HD float lopt_hrnn_sigmoid(float z) { return 1.0f / (1.0f + lopt_hrnn_exp(-z)); }
-
-// tanh z = sign(z) (1 - e) / (1 + e), e = exp(-2|z|): absolute error ~1e-7 (enough for h).
-LOPT_HD float lopt_hrnn_tanh(float z) {
-    float e = lopt_hrnn_exp(-2.0f * fabsf(z));
-    float t = (1.0f - e) / (1.0f + e), nt = -t;
-    return z < 0.0f ? nt : t;
-}
-
-// Odd asinh, accurate for any |x| (docs/hrnn.md R2): log1p(a + a^2 / (1 + sqrt(1 + a^2))) with the
-// log1p correction for small arguments, and ln(2a) where a^2 would overflow.
-LOPT_HD float lopt_hrnn_asinh(float x) {
-    float a = fabsf(x);
-    float a2 = a * a;
-    float y = a + a2 / (1.0f + sqrtf(1.0f + a2));
-    float u = 1.0f + y;
-    float small = lopt_hrnn_log(u) - ((u - 1.0f) - y) / u;
-    float big = lopt_hrnn_log(a > 3.0e38f ? 3.0e38f : a) + 0.69314718055994531f;
-    float r = a > 1e18f ? big : small, nr = -r;
-    return x < 0.0f ? nr : r;
-}
-
-// --- the per-coordinate step (docs/hrnn.md, "One step", with H0 = 10), on L coordinates at once: every
-// loop has the lane loop innermost so the CPU vectorises across coordinates; CUDA uses L = 1 ---
+// Intermediates the adjoint needs besides the new state (lopt_hrnn_grad.h): the timescale
+// decays beta_1..beta_S, and the parameter cell's reset gate r, keep gate u and candidate c.
+template <typename T, int L> struct lopt_hrnn_trace {
+    T bs[LOPT_HRNN_S][L];
+    T r[LOPT_HRNN_H0][L], u[LOPT_HRNN_H0][L], c[LOPT_HRNN_H0][L];
+};
 
 // Features x (F x L) from the gradients, updating m, v (S x L) in place; beta, eta are the
-// previous step's, rho = ell - mu.
-template <int L>
-LOPT_HD void lopt_hrnn_features(const float* g, const float* beta, const float* eta, const float* rho,
-                                float (*m)[L], float (*v)[L], float (*x)[L]) {
-    float bs[L], lam[LOPT_HRNN_S][L], lsum[L];
-    for (int c = 0; c < L; ++c) { bs[c] = beta[c]; lsum[c] = 0.0f; }
+// previous step's, rho = ell - mu. With Trace, tr receives beta_s.
+template <class M, typename T, int L, bool Trace>
+LOPT_HD void lopt_hrnn_features(const T* g, const T* beta, const T* eta, const T* rho, T (*m)[L], T (*v)[L],
+                                T (*x)[L], lopt_hrnn_trace<T, L>* tr) {
+    T bs[L], lam[LOPT_HRNN_S][L], lsum[L];
+    for (int c = 0; c < L; ++c) { bs[c] = beta[c]; lsum[c] = T(0); }
     for (int s = 0; s < LOPT_HRNN_S; ++s) {
         if (s > 0)
-            for (int c = 0; c < L; ++c) bs[c] = sqrtf(bs[c]);  // beta_{s+1} = sqrt(beta_s)
+            for (int c = 0; c < L; ++c) bs[c] = lopt_sqrt(bs[c]);  // beta_{s+1} = sqrt(beta_s)
         for (int c = 0; c < L; ++c) {
-            m[s][c] = bs[c] * m[s][c] + (1.0f - bs[c]) * g[c];
-            v[s][c] = eta[c] * v[s][c] + (1.0f - eta[c]) * (m[s][c] * m[s][c] + 1e-12f);
-            x[s][c] = lopt_hrnn_asinh(m[s][c] / sqrtf(v[s][c] + 1e-16f));
-            lam[s][c] = lopt_hrnn_log(v[s][c] + 1e-16f);
+            if (Trace) tr->bs[s][c] = bs[c];
+            m[s][c] = bs[c] * m[s][c] + (T(1) - bs[c]) * g[c];
+            v[s][c] = eta[c] * v[s][c] + (T(1) - eta[c]) * (m[s][c] * m[s][c] + T(1e-12));
+            x[s][c] = lopt_asinh<M>(m[s][c] / lopt_sqrt(v[s][c] + T(1e-16)));
+            lam[s][c] = lopt_log(M(), v[s][c] + T(1e-16));
             lsum[c] += lam[s][c];
         }
     }
     for (int s = 0; s < LOPT_HRNN_S - 1; ++s)
         for (int c = 0; c < L; ++c) x[LOPT_HRNN_S + s][c] = x[s][c] * x[s + 1][c];
     for (int s = 0; s < LOPT_HRNN_S; ++s)
-        for (int c = 0; c < L; ++c) x[2 * LOPT_HRNN_S - 1 + s][c] = lam[s][c] - lsum[c] * (1.0f / LOPT_HRNN_S);
+        for (int c = 0; c < L; ++c) x[2 * LOPT_HRNN_S - 1 + s][c] = lam[s][c] - lsum[c] * (T(1) / T(LOPT_HRNN_S));
     for (int c = 0; c < L; ++c) x[LOPT_HRNN_F - 1][c] = rho[c];
 }
 
 // The parameter BiasGRU (reset before the candidate matmul), h (H0 x L) updated in place; e is
-// the injected bias e_0 of the coordinates' tensor (3H0).
-template <int L>
-LOPT_HD void lopt_hrnn_param_cell(const lopt_hrnn_pw* w, const float* e, const float (*x)[L], float (*h)[L]) {
+// the injected bias e_0 of the coordinates' tensor (3H0). With Trace, tr receives r, u, c.
+template <class M, typename T, int L, bool Trace>
+LOPT_HD void lopt_hrnn_param_cell(const T* w, const T* e, const T (*x)[L], T (*h)[L], lopt_hrnn_trace<T, L>* tr) {
     const int H = LOPT_HRNN_H0, G = LOPT_HRNN_G0;
-    float z[2 * LOPT_HRNN_H0][L];
+    const T* wx = w + LOPT_HRNN_W_WX;
+    const T* wh = w + LOPT_HRNN_W_WH;
+    const T* b = w + LOPT_HRNN_W_B;
+    T z[2 * LOPT_HRNN_H0][L];
     for (int j = 0; j < 2 * H; ++j)
-        for (int c = 0; c < L; ++c) z[j][c] = w->b[j] + e[j];
+        for (int c = 0; c < L; ++c) z[j][c] = b[j] + e[j];
     for (int i = 0; i < LOPT_HRNN_F; ++i)
         for (int j = 0; j < 2 * H; ++j)
-            for (int c = 0; c < L; ++c) z[j][c] += x[i][c] * w->wx[i * G + j];
+            for (int c = 0; c < L; ++c) z[j][c] += x[i][c] * wx[i * G + j];
     for (int i = 0; i < H; ++i)
         for (int j = 0; j < 2 * H; ++j)
-            for (int c = 0; c < L; ++c) z[j][c] += h[i][c] * w->wh[i * G + j];
-    float rh[LOPT_HRNN_H0][L], zc[LOPT_HRNN_H0][L];
+            for (int c = 0; c < L; ++c) z[j][c] += h[i][c] * wh[i * G + j];
+    T rh[LOPT_HRNN_H0][L], zc[LOPT_HRNN_H0][L];
     for (int j = 0; j < H; ++j)
         for (int c = 0; c < L; ++c) {
-            rh[j][c] = lopt_hrnn_sigmoid(z[j][c]) * h[j][c];
-            zc[j][c] = w->b[2 * H + j] + e[2 * H + j];
+            const T r = lopt_sigmoid<M>(z[j][c]);
+            if (Trace) tr->r[j][c] = r;
+            rh[j][c] = r * h[j][c];
+            zc[j][c] = b[2 * H + j] + e[2 * H + j];
         }
     for (int i = 0; i < LOPT_HRNN_F; ++i)
         for (int j = 0; j < H; ++j)
-            for (int c = 0; c < L; ++c) zc[j][c] += x[i][c] * w->wx[i * G + 2 * H + j];
+            for (int c = 0; c < L; ++c) zc[j][c] += x[i][c] * wx[i * G + 2 * H + j];
     for (int i = 0; i < H; ++i)
         for (int j = 0; j < H; ++j)
-            for (int c = 0; c < L; ++c) zc[j][c] += rh[i][c] * w->wh[i * G + 2 * H + j];
+            for (int c = 0; c < L; ++c) zc[j][c] += rh[i][c] * wh[i * G + 2 * H + j];
     for (int j = 0; j < H; ++j)
         for (int c = 0; c < L; ++c) {
-            float u = lopt_hrnn_sigmoid(z[H + j][c]);
-            h[j][c] = u * h[j][c] + (1.0f - u) * lopt_hrnn_tanh(zc[j][c]);
+            const T u = lopt_sigmoid<M>(z[H + j][c]), cand = lopt_tanh(M(), zc[j][c]);
+            if (Trace) { tr->u[j][c] = u; tr->c[j][c] = cand; }
+            h[j][c] = u * h[j][c] + (T(1) - u) * cand;
         }
 }
 
-// L coordinates' full step on state held in registers: updates h, m, v, beta, eta, ell, writes the
-// features to x, d, and the scratch exp(a + o) d (pass B scales it by the tensor's c_k). mu is
-// the problem-wide mean log-LR of the previous state.
+// L coordinates' full step on state held in registers: updates h, m, v, beta, eta, ell and writes
+// the features x, the direction d, the clipped log step a and, unless update is null, the update
+// exp(a + o) d (theta moves by it times the tensor's c_k). mu is the problem-wide mean log-LR of
+// the previous state, lam = sigma(kappa) smooths the stored log-LR (docs/hrnn.md R10); the ±33 clip of a passes
+// its gradient straight through in the adjoint (docs/hrnn.md R9).
+template <class M, typename T, int L, bool Trace = false>
+LOPT_HD void lopt_hrnn_coord_step(const T* w, const T* e, T mu, T lam, T o, const T* g, T (*h)[L], T (*m)[L], T (*v)[L],
+                                  T* beta, T* eta, T* ell, T (*x)[L], T* d, T* a, T* update,
+                                  lopt_hrnn_trace<T, L>* tr = 0) {
+    T rho[L];
+    for (int c = 0; c < L; ++c) rho[c] = ell[c] - mu;
+    lopt_hrnn_features<M, T, L, Trace>(g, beta, eta, rho, m, v, x, tr);
+    lopt_hrnn_param_cell<M, T, L, Trace>(w, e, x, h, tr);
+    T zb[L], ze[L], zl[L];
+    for (int c = 0; c < L; ++c) {
+        d[c] = T(0);
+        zb[c] = w[LOPT_HRNN_W_BB];
+        ze[c] = w[LOPT_HRNN_W_BE];
+        zl[c] = M::ell_first ? ell[c] + w[LOPT_HRNN_W_BL] : w[LOPT_HRNN_W_BL];
+    }
+    for (int j = 0; j < LOPT_HRNN_H0; ++j)
+        for (int c = 0; c < L; ++c) {
+            d[c] += h[j][c] * w[LOPT_HRNN_W_WD + j];
+            zb[c] += h[j][c] * w[LOPT_HRNN_W_WB + j];
+            ze[c] += h[j][c] * w[LOPT_HRNN_W_WE + j];
+            zl[c] += h[j][c] * w[LOPT_HRNN_W_WL + j];
+        }
+    for (int s = 0; s < LOPT_HRNN_S; ++s)
+        for (int c = 0; c < L; ++c) d[c] += x[s][c] * w[LOPT_HRNN_W_WS + s];
+    for (int c = 0; c < L; ++c) {
+        beta[c] = lopt_sigmoid<M>(zb[c]);
+        eta[c] = lopt_sigmoid<M>(ze[c]);
+        a[c] = lopt_clamp(M::ell_first ? zl[c] : ell[c] + zl[c], T(-33), T(33));
+        ell[c] = lam * ell[c] + (T(1) - lam) * a[c];  // only the stored log-LR is smoothed (docs/hrnn.md R10)
+        if (update) update[c] = lopt_exp(M(), a[c] + o) * d[c];
+    }
+}
+
+// The forward kernels' step (float, lopt_fast_math); scratch receives the update exp(a + o) d,
+// which pass B scales by the tensor's c_k.
 template <int L>
 LOPT_HD void lopt_hrnn_coords(const lopt_hrnn_pw* w, const float* e, float mu, const float* g, float (*h)[L],
                               float (*m)[L], float (*v)[L], float* beta, float* eta, float* ell, float (*x)[L],
                               float* d, float* scratch) {
-    float rho[L];
-    for (int c = 0; c < L; ++c) rho[c] = ell[c] - mu;
-    lopt_hrnn_features<L>(g, beta, eta, rho, m, v, x);
-    lopt_hrnn_param_cell<L>(w, e, x, h);
-    float zb[L], ze[L], zl[L];
-    for (int c = 0; c < L; ++c) { d[c] = 0.0f; zb[c] = w->bb; ze[c] = w->be; zl[c] = w->bl; }
-    for (int j = 0; j < LOPT_HRNN_H0; ++j)
-        for (int c = 0; c < L; ++c) {
-            d[c] += h[j][c] * w->wd[j];
-            zb[c] += h[j][c] * w->wb[j];
-            ze[c] += h[j][c] * w->we[j];
-            zl[c] += h[j][c] * w->wl[j];
-        }
-    for (int s = 0; s < LOPT_HRNN_S; ++s)
-        for (int c = 0; c < L; ++c) d[c] += x[s][c] * w->ws[s];
-    for (int c = 0; c < L; ++c) {
-        beta[c] = lopt_hrnn_sigmoid(zb[c]);
-        eta[c] = lopt_hrnn_sigmoid(ze[c]);
-        float a = lopt_hrnn_clamp(ell[c] + zl[c], -33.0f, 33.0f);
-        ell[c] = w->lam * ell[c] + (1.0f - w->lam) * a;  // only the stored log-LR is smoothed (D10)
-        scratch[c] = lopt_hrnn_exp(a + w->o) * d[c];
-    }
+    float a[L];
+    lopt_hrnn_coord_step<lopt_fast_math, float, L>(reinterpret_cast<const float*>(w), e, mu, w->lam, w->o, g, h, m, v,
+                                                   beta, eta, ell, x, d, a, scratch);
 }
 
 // --- per-unit pieces of the small cells (any H1, H2), looped over units by each backend ---
@@ -301,8 +288,8 @@ LOPT_HD void lopt_hrnn_gru_ru(int j, const float* x, int I, const float* h, int 
     float zr = b[j] + (e ? e[j] : 0.0f), zu = b[H + j] + (e ? e[H + j] : 0.0f);
     for (int i = 0; i < I; ++i) { zr += x[i] * wx[i * G + j]; zu += x[i] * wx[i * G + H + j]; }
     for (int i = 0; i < H; ++i) { zr += h[i] * wh[i * G + j]; zu += h[i] * wh[i * G + H + j]; }
-    *rh = lopt_hrnn_sigmoid(zr) * h[j];
-    *u = lopt_hrnn_sigmoid(zu);
+    *rh = lopt_sigmoid<lopt_fast_math>(zr) * h[j];
+    *u = lopt_sigmoid<lopt_fast_math>(zu);
 }
 
 // BiasGRU phase 2 for unit j: the new state from the keep gate and the candidate over r (.) h.
@@ -312,7 +299,7 @@ LOPT_HD float lopt_hrnn_gru_new(int j, const float* x, int I, const float* h, co
     float zc = b[2 * H + j] + (e ? e[2 * H + j] : 0.0f);
     for (int i = 0; i < I; ++i) zc += x[i] * wx[i * G + 2 * H + j];
     for (int i = 0; i < H; ++i) zc += rh[i] * wh[i * G + 2 * H + j];
-    return u * h[j] + (1.0f - u) * lopt_hrnn_tanh(zc);
+    return u * h[j] + (1.0f - u) * lopt_tanh(lopt_fast_math(), zc);
 }
 
 // The parameter-cell bias of a tensor for column j: s_k P_pt + p_pt + G P_pg + p_pg.

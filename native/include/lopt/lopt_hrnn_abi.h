@@ -30,6 +30,12 @@ typedef struct lopt_hrnn_shared {
     float* mu;       // 1 (derived): mean log-LR over all coordinates of all tensors
 } lopt_hrnn_shared;
 
+static_assert(sizeof(lopt_hrnn_tensor) == 32 && offsetof(lopt_hrnn_tensor, theta) == 0 && offsetof(lopt_hrnn_tensor, grad) == 8 &&
+              offsetof(lopt_hrnn_tensor, block) == 16 && offsetof(lopt_hrnn_tensor, n) == 24, "lopt_hrnn_tensor layout");
+static_assert(sizeof(lopt_hrnn_shared) == 48 && offsetof(lopt_hrnn_shared, s) == 0 && offsetof(lopt_hrnn_shared, g) == 8 &&
+              offsetof(lopt_hrnn_shared, e0) == 16 && offsetof(lopt_hrnn_shared, etg) == 24 &&
+              offsetof(lopt_hrnn_shared, ellmean) == 32 && offsetof(lopt_hrnn_shared, mu) == 40, "lopt_hrnn_shared layout");
+
 // Floats in a weight pack for tensor/global hidden sizes h1, h2 (lopt_hrnn_make_layout), or < 0.
 LOPT_API int32_t lopt_hrnn_pack_floats(int32_t h1, int32_t h2);
 

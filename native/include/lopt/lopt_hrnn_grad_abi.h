@@ -13,7 +13,7 @@
 extern "C" {
 #endif
 
-// Forward of one tensor of n coordinates: w (LOPT_HG_PW), e0 (3H0), the problem-wide mu, lambda =
+// Forward of one tensor of n coordinates: w (LOPT_HRNN_W_COUNT), e0 (3H0), the problem-wide mu, lambda =
 // sigma(kappa), gradients g (n); state_in/state_out (21 n, coordinate-major; may not alias); writes
 // d (n), a (n, clipped log step) and sums (LOPT_HG_SUMS, overwritten, in double).
 LOPT_API int32_t lopt_hrnn_grad_forward_f64(const double* w, const double* e0, double mu, double lambda, const double* g,

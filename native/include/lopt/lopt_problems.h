@@ -155,6 +155,13 @@ LOPT_HD float lopt_norm_weight(float r, float f, float p) {
 LOPT_HD float lopt_norm_hdiag(float r, float f, float p) {
     return (p - 1.0f) * powf(f, 1.0f - p) * powf(fabsf(r) + LOPT_NORM_EPS, p - 2.0f);
 }
+// The loss f = s^{1/p} from the sum s of the terms.
+LOPT_HD float lopt_norm_loss(float s, float p) { return powf(s, 1.0f / p); }
+// Entry i of the Hessian-vector product in residual space, ∇²_r f · (W v): from the entry's
+// residual r, weight u and (W v)_i = wv, and uw = uᵀ (W v) over the whole residual.
+LOPT_HD float lopt_norm_hv_entry(float r, float u, float wv, float uw, float f, float p) {
+    return (1.0f - p) / f * u * uw + lopt_norm_hdiag(r, f, p) * wv;
+}
 
 // Two-class classifiers (logistic regression and sigmoid MLPs with one output logit).
 // softplus(z) - y·z is the sigmoid cross-entropy of logit z and label y in {0, 1}.

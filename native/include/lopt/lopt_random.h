@@ -3,7 +3,7 @@
 // seed gives bit-identical draws on both backends, whatever the thread layout. The generator is
 // Philox4x32-10 (Salmon et al. 2011, Random123; integer arithmetic only). Turning bits into floats
 // uses only IEEE-exact operations (+ − × ÷ sqrt, both compilers keep a*b+c unfused) and our own
-// branch-free log (lopt_hrnn_log), never libm, whose results differ between host and device.
+// branch-free log (lopt_log with lopt_fast_math), never libm, whose results differ between host and device.
 //
 // Counter layout: (index, stream << 8 | attempt, step low, step high), key = the 64-bit seed.
 // "stream" (24 bits) separates independent users of one seed (each noise or mask node of a
@@ -12,7 +12,6 @@
 #define LOPT_RANDOM_H
 
 #include "lopt_common.h"
-#include "lopt_hrnn.h"
 
 #define LOPT_PHILOX_M0 0xD2511F53u
 #define LOPT_PHILOX_M1 0xCD9E8D57u
@@ -65,9 +64,9 @@ LOPT_HD float lopt_random_uniform(uint64_t seed, int64_t step, uint32_t stream, 
 // One pair (u, v) of the polar method: the Gaussian u·sqrt(−2 ln s / s), or false when rejected.
 LOPT_HD bool lopt_polar_try(uint32_t a, uint32_t b, float* z) {
     float u = lopt_bits_symmetric(a), v = lopt_bits_symmetric(b);
-    float s = u * u + v * v;  // >= 2^-47: a normal float, as lopt_hrnn_log needs
+    float s = u * u + v * v;  // >= 2^-47: a normal float, as the fast lopt_log needs
     if (!(s < 1.0f)) return false;
-    *z = u * sqrtf(-2.0f * lopt_hrnn_log(s) / s);
+    *z = u * sqrtf(-2.0f * lopt_log(lopt_fast_math(), s) / s);
     return true;
 }
 

@@ -25,7 +25,7 @@ LOPT_HD float lopt_wrap_masked(float x, float q, uint64_t seed, int64_t step, ui
 // needs a positive finite argument, so +Inf stays +Inf and NaN or a negative d gives NaN.
 LOPT_HD float lopt_wrap_log_loss(float fp) {
     float d = fp + LOPT_LOG_EPS;
-    if (d > 0.0f && lopt_isfinite(d)) return lopt_hrnn_log(d) - lopt_hrnn_log(LOPT_LOG_EPS);
+    if (d > 0.0f && lopt_isfinite(d)) return lopt_log(lopt_fast_math(), d) - lopt_log(lopt_fast_math(), LOPT_LOG_EPS);
     return d > 0.0f ? d : (d != d ? d : sqrtf(d));
 }
 

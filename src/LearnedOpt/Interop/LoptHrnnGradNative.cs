@@ -5,8 +5,8 @@ namespace LearnedOpt.Interop;
 /// <summary>Raw bindings of the HRNN adjoint launchers of the CPU library (lopt_hrnn_grad_abi.h).</summary>
 internal static unsafe partial class LoptHrnnGradNative
 {
-    /// <summary>Per-coordinate weights (LOPT_HG_PW), forward sums (LOPT_HG_SUMS), backward accumulators (LOPT_HG_ACC).</summary>
-    public const int CoordWeights = 737, Sums = 23, Accumulators = CoordWeights + 30 + 2;
+    /// <summary>Per-coordinate weights (LOPT_HRNN_W_COUNT), forward sums (LOPT_HG_SUMS), backward accumulators (LOPT_HG_ACC).</summary>
+    public const int CoordWeights = NativeConstants.HrnnWCount, Sums = NativeConstants.HgSums, Accumulators = NativeConstants.HgAcc;
 
     static LoptHrnnGradNative() => NativeLibraryResolver.Install();
 

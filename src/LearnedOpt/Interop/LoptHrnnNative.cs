@@ -24,12 +24,13 @@ internal unsafe struct LoptHrnnShared
 internal static unsafe partial class LoptHrnnNative
 {
     /// <summary>Parameter-RNN hidden size and timescales compiled into the native code.</summary>
-    public const int H0 = 10;
-    public const int S = 4;
+    public const int H0 = NativeConstants.HrnnH0;
+    public const int S = NativeConstants.HrnnS;
 
     /// <summary>Floats per coordinate in a tensor's state block: h (H0), m (S), v (S), beta, eta, ell, scratch.</summary>
-    public const int BlockFloats = H0 + 2 * S + 3 + 1;
-    public const int RowM = H0, RowV = H0 + S, RowBeta = H0 + 2 * S, RowEta = RowBeta + 1, RowEll = RowBeta + 2;
+    public const int BlockFloats = NativeConstants.HrnnBlock;
+    public const int RowM = NativeConstants.HrnnOffM, RowV = NativeConstants.HrnnOffV, RowBeta = NativeConstants.HrnnOffBeta,
+        RowEta = NativeConstants.HrnnOffEta, RowEll = NativeConstants.HrnnOffEll;
 
     static LoptHrnnNative() => NativeLibraryResolver.Install();
 

@@ -2,7 +2,7 @@ namespace LearnedOpt.Tests.Tasks;
 
 /// <summary>
 /// A managed re-implementation of native/include/lopt/lopt_random.h (Philox4x32-10, the float
-/// conversions, the polar Gaussian with lopt_hrnn_log's polynomial), written from the spec so the
+/// conversions, the polar Gaussian with the polynomial of lopt_log (lopt_fast_math)), written from the spec so the
 /// native draws can be checked bit for bit. .NET keeps float arithmetic in single precision and
 /// never fuses a*b+c, like both native compilers here.
 /// </summary>
@@ -49,7 +49,7 @@ internal static class BatchedWrapperRandomReference
 
     private static float Symmetric(uint w) => (2 * (int)(w >> 8) + 1 - 16777216) * 5.9604644775390625e-8f;
 
-    /// <summary>lopt_hrnn_log: ln x for a positive normal x, the same operations in the same order.</summary>
+    /// <summary>lopt_log (lopt_fast_math): ln x for a positive normal x, the same operations in the same order.</summary>
     public static float Log(float x)
     {
         int b = BitConverter.SingleToInt32Bits(x);

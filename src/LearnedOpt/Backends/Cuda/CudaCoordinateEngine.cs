@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using LearnedOpt.Cuda;
 using LearnedOpt.MetaTraining.Gradients;
+using LearnedOpt.Interop;
 
 namespace LearnedOpt.Backends.Cuda;
 
@@ -19,7 +20,7 @@ namespace LearnedOpt.Backends.Cuda;
 internal sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
 {
     /// <summary>Threads per block of the hrnn_grad.cu kernels (LOPT_HG_BLOCK; they trap on any other).</summary>
-    public const int Block = 128;
+    public const int Block = NativeConstants.HgBlock;
 
     private const string File = "hrnn_grad.cu";
     private static readonly int F = HrnnParameters.F, H0 = HrnnParameters.H0;
@@ -443,7 +444,7 @@ internal sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
     }
 
     /// <summary>
-    /// The device layout of struct lopt_hg_job in hrnn_grad.cu (112 bytes: nine pointers, n, first
+    /// The device layout of struct lopt_hg_job in lopt_hrnn_grad.h (112 bytes: nine pointers, n, first
     /// block, blocks, then the job's problem's μ, λ and ℓ adjoint).
     /// </summary>
     [StructLayout(LayoutKind.Sequential)]

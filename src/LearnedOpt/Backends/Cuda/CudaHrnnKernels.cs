@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using LearnedOpt.Cuda;
 using LearnedOpt.Optimizers.Hrnn;
+using LearnedOpt.Interop;
 
 namespace LearnedOpt.Backends.Cuda;
 
@@ -13,11 +14,12 @@ namespace LearnedOpt.Backends.Cuda;
 internal sealed unsafe class CudaHrnnKernels : IHrnnKernels
 {
     private const string File = "hrnn.cu";
-    private const int Chunk = 1024, Threads = 256, Sums = 24, I1 = 22, SharedLimitBytes = 48 * 1024;
+    private const int Chunk = NativeConstants.HrnnGpuChunk, Threads = NativeConstants.HrnnThreads, Sums = NativeConstants.HrnnSums,
+        I1 = NativeConstants.HrnnI1, SharedLimitBytes = 48 * 1024;
 
     /// <summary>Mirror of <c>lopt_hrnn_desc</c> (lopt_hrnn.h).</summary>
     [StructLayout(LayoutKind.Sequential)]
-    private struct Desc
+    internal struct Desc
     {
         public ulong Theta, Grad, Block;
         public long N;

@@ -82,10 +82,10 @@ public sealed class HrnnParameters
         }
     }
 
-    // The per-coordinate weights in the order of lopt_hrnn_grad.h (LOPT_HG_WX .. LOPT_HG_BE).
+    // The per-coordinate weights in the order of lopt_hrnn.h (LOPT_HRNN_W_WX .. LOPT_HRNN_W_BE).
     private double[][] CoordinateParts => [PWx, PWh, PB, Wd, Ws, Wl, Wb, We, Bl, Bb, Be];
 
-    /// <summary>The per-coordinate weights packed for the native adjoint (LOPT_HG_PW = 737 values).</summary>
+    /// <summary>The per-coordinate weights packed for the native adjoint (LOPT_HRNN_W_COUNT = 737 values).</summary>
     public double[] CoordinatePack()
     {
         var pack = new double[LoptHrnnGradNative.CoordWeights];

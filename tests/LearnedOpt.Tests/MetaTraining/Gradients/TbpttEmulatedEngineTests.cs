@@ -58,12 +58,7 @@ public class TbpttEmulatedEngineTests
         enum { LAUNCH_FAILED = 719 };
         static bool hg_ok(const void* p, long long count, size_t size) { return count >= 0 && p && inside((CUdeviceptr)p, (size_t)count * size); }
         template <typename T> static T* hg_arg(void** args, int i) { return *(T**)args[i]; }
-        struct hg_job {
-            const double *e0, *g, *in; double *io, *d, *a; const double *xbar_add, *hbar_add; double* gbar;
-            long long n; int first_block, blocks;
-            double mu, lambda, ell;
-        };
-        static_assert(sizeof(hg_job) == 112, "lopt_hg_job layout");
+        typedef lopt_hg_job hg_job;
 
         // Coordinates of block b of `blocks` in the kernels' grid-stride loop, in order.
         template <typename F> static void hg_block(unsigned b, unsigned blocks, unsigned bx, long long n, F f) {
@@ -73,16 +68,16 @@ public class TbpttEmulatedEngineTests
 
         template <typename T> static CUresult hg_forward_core(const T* w, const T* e0, T mu, T lambda, const T* g, const T* in, T* out, T* d, T* a,
                                                               long long n, unsigned b, unsigned blocks, unsigned bx, double* row) {
-            if (!hg_ok(w, LOPT_HG_PW, sizeof(T)) || !hg_ok(e0, LOPT_HRNN_G0, sizeof(T)) || !hg_ok(row, LOPT_HG_SUMS, 8) ||
-                !hg_ok(g, n, sizeof(T)) || !hg_ok(in, n * LOPT_HG_STATE, sizeof(T)) || !hg_ok(out, n * LOPT_HG_STATE, sizeof(T)) ||
+            if (!hg_ok(w, LOPT_HRNN_W_COUNT, sizeof(T)) || !hg_ok(e0, LOPT_HRNN_G0, sizeof(T)) || !hg_ok(row, LOPT_HG_SUMS, 8) ||
+                !hg_ok(g, n, sizeof(T)) || !hg_ok(in, n * LOPT_HRNN_STATE, sizeof(T)) || !hg_ok(out, n * LOPT_HRNN_STATE, sizeof(T)) ||
                 !hg_ok(d, n, sizeof(T)) || !hg_ok(a, n, sizeof(T))) return ILLEGAL_ADDRESS;
             double acc[LOPT_HG_SUMS] = {0};
             hg_block(b, blocks, bx, n, [&](long long i) {
                 T x[LOPT_HRNN_F];
-                T* o = out + i * LOPT_HG_STATE;
-                lopt_hg_coord_forward(w, e0, mu, lambda, g[i], in + i * LOPT_HG_STATE, o, x, &d[i], &a[i]);
+                T* o = out + i * LOPT_HRNN_STATE;
+                lopt_hg_coord_forward(w, e0, mu, lambda, g[i], in + i * LOPT_HRNN_STATE, o, x, &d[i], &a[i]);
                 acc[0] += (double)d[i] * (double)d[i];
-                for (int j = 0; j < LOPT_HRNN_H0; ++j) acc[1 + j] += o[LOPT_HG_OFF_H + j];
+                for (int j = 0; j < LOPT_HRNN_H0; ++j) acc[1 + j] += o[LOPT_HRNN_OFF_H + j];
                 for (int j = 0; j < LOPT_HRNN_F; ++j) acc[1 + LOPT_HRNN_H0 + j] += x[j];
             });
             for (int j = 0; j < LOPT_HG_SUMS; ++j) row[j] = acc[j];
@@ -92,15 +87,15 @@ public class TbpttEmulatedEngineTests
         template <typename T> static CUresult hg_backward_core(const T* w, const T* e0, T mu, T lambda, const T* g, const T* in, const T* nbar,
                                                                const T* xa, const T* ha, const T* db, const T* ab, T* pbar, T* gbar,
                                                                long long n, unsigned b, unsigned blocks, unsigned bx, double* row) {
-            if (!hg_ok(w, LOPT_HG_PW, sizeof(T)) || !hg_ok(e0, LOPT_HRNN_G0, sizeof(T)) || !hg_ok(row, LOPT_HG_ACC, 8) ||
+            if (!hg_ok(w, LOPT_HRNN_W_COUNT, sizeof(T)) || !hg_ok(e0, LOPT_HRNN_G0, sizeof(T)) || !hg_ok(row, LOPT_HG_ACC, 8) ||
                 !hg_ok(xa, LOPT_HRNN_F, sizeof(T)) || !hg_ok(ha, LOPT_HRNN_H0, sizeof(T)) || !hg_ok(g, n, sizeof(T)) ||
-                !hg_ok(in, n * LOPT_HG_STATE, sizeof(T)) || !hg_ok(nbar, n * LOPT_HG_STATE, sizeof(T)) || !hg_ok(pbar, n * LOPT_HG_STATE, sizeof(T)) ||
+                !hg_ok(in, n * LOPT_HRNN_STATE, sizeof(T)) || !hg_ok(nbar, n * LOPT_HRNN_STATE, sizeof(T)) || !hg_ok(pbar, n * LOPT_HRNN_STATE, sizeof(T)) ||
                 !hg_ok(db, n, sizeof(T)) || !hg_ok(ab, n, sizeof(T)) || !hg_ok(gbar, n, sizeof(T))) return ILLEGAL_ADDRESS;
             T acc[LOPT_HG_ACC] = {0};
             hg_block(b, blocks, bx, n, [&](long long i) {
-                gbar[i] = lopt_hg_coord_backward(w, e0, mu, lambda, g[i], in + i * LOPT_HG_STATE, nbar + i * LOPT_HG_STATE, xa, ha, db[i], ab[i],
-                                                 pbar + i * LOPT_HG_STATE, acc + LOPT_HG_PW + LOPT_HRNN_G0, acc + LOPT_HG_PW,
-                                                 acc + LOPT_HG_PW + LOPT_HRNN_G0 + 1, acc);
+                gbar[i] = lopt_hg_coord_backward(w, e0, mu, lambda, g[i], in + i * LOPT_HRNN_STATE, nbar + i * LOPT_HRNN_STATE, xa, ha, db[i], ab[i],
+                                                 pbar + i * LOPT_HRNN_STATE, acc + LOPT_HRNN_W_COUNT + LOPT_HRNN_G0, acc + LOPT_HRNN_W_COUNT,
+                                                 acc + LOPT_HRNN_W_COUNT + LOPT_HRNN_G0 + 1, acc);
             });
             for (int j = 0; j < LOPT_HG_ACC; ++j) row[j] = (double)acc[j];
             return OK;
@@ -180,10 +175,10 @@ public class TbpttEmulatedEngineTests
                 if (!hg_ok(partial, gx, 8)) { *rc = ILLEGAL_ADDRESS; return true; }
                 for (int j = 0; j < count; ++j) {
                     const hg_job& q = jobs[j];
-                    if (!hg_ok(q.in, q.n * LOPT_HG_STATE, 8)) { *rc = ILLEGAL_ADDRESS; return true; }
+                    if (!hg_ok(q.in, q.n * LOPT_HRNN_STATE, 8)) { *rc = ILLEGAL_ADDRESS; return true; }
                     for (int b = 0; b < q.blocks; ++b) {
                         double acc = 0;
-                        hg_block(b, q.blocks, bx, q.n, [&](long long i) { acc += q.in[i * LOPT_HG_STATE + LOPT_HG_OFF_ELL]; });
+                        hg_block(b, q.blocks, bx, q.n, [&](long long i) { acc += q.in[i * LOPT_HRNN_STATE + LOPT_HRNN_OFF_ELL]; });
                         partial[q.first_block + b] = acc;
                     }
                 }
@@ -206,8 +201,8 @@ public class TbpttEmulatedEngineTests
                 }
                 for (int j = 0; j < count; ++j) {
                     const hg_job& q = jobs[j];
-                    if (!hg_ok(q.io, q.n * LOPT_HG_STATE, 8)) { *rc = ILLEGAL_ADDRESS; return true; }
-                    for (long long i = 0; i < q.n; ++i) q.io[i * LOPT_HG_STATE + LOPT_HG_OFF_ELL] += q.ell;
+                    if (!hg_ok(q.io, q.n * LOPT_HRNN_STATE, 8)) { *rc = ILLEGAL_ADDRESS; return true; }
+                    for (long long i = 0; i < q.n; ++i) q.io[i * LOPT_HRNN_STATE + LOPT_HRNN_OFF_ELL] += q.ell;
                 }
                 *rc = OK;
                 return true;
