@@ -9,8 +9,8 @@ namespace LearnedOpt.MetaTraining;
 /// In-distribution validation for checkpoint selection: problems of the training families on seeds
 /// of their own stream (never the held-out suite), each run for a fixed number of steps from a fixed
 /// θ₀. Score = mean over problems of the episode's log meta-objective (lower is better). Optionally
-/// also ReLU network problems (<see cref="NetworksEnsemble"/>'s teacher–student and 8×8 Fashion-MNIST
-/// MLPs) at a long horizon, where the divergence of a learned optimizer shows, and the
+/// also ReLU network problems (<see cref="NetworksEnsemble"/>'s teacher–student MLPs and 8×8
+/// Fashion-MNIST MLPs and ConvNets) at a long horizon, where the divergence of a learned optimizer shows, and the
 /// <see cref="DyingGradientProbe"/>; <see cref="Evaluate"/> reports the extremes of each run.
 /// </summary>
 public sealed class ValidationSet
