@@ -6,6 +6,7 @@ using LearnedOpt.Tests.Data;
 
 namespace LearnedOpt.Tests.Tasks;
 
+[Trait("tier", "cpu")]
 public class ConvNetClassifierTaskTests
 {
     private const int Rows = 40, Batch = 8;
