@@ -8,7 +8,7 @@ using LearnedOpt.Tasks;
 namespace LearnedOpt.Cli.Commands;
 
 /// <summary>
-/// <c>lopt eval --weights W [--suite held-out] [--seeds N] [--steps 100,1000,5000] [--out DIR] [--json] [--tasks a,b]</c>:
+/// <c>lopt eval --weights W [--suite held-out] [--seeds N] [--steps 100,1000,5000] [--out DIR] [--json] [--tasks a,b] [--baseline-cache F]</c>:
 /// the HRNN against tuned Adam, RMSProp and SGD with momentum on the held-out suite, at each step
 /// horizon (baselines tuned per horizon): a table (stdout, or JSON with --json), and with --out
 /// results.md, results.json and one curves PNG per task (per task and horizon when there are several).
@@ -26,8 +26,9 @@ public sealed class EvalCommand : ICommandFactory
         var output = new Option<string?>("--out") { Description = "Directory for results.md, results.json and curves-<task>.png." };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of the table." };
         var tasks = new Option<string?>("--tasks") { Description = "Comma-separated subset of the suite's tasks." };
+        var cache = new Option<string?>("--baseline-cache") { Description = "JSON file of tuned baselines: reused where task, horizon, seeds, grid and engine version match; new ones are added." };
         var cmd = new Command("eval", "Evaluate HRNN weights against tuned baselines on the held-out suite.");
-        foreach (var o in new Option[] { weights, suite, seeds, tuning, steps, output, json, tasks }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { weights, suite, seeds, tuning, steps, output, json, tasks, cache }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             int n = parse.GetValue(seeds), nt = parse.GetValue(tuning);
@@ -45,13 +46,19 @@ public sealed class EvalCommand : ICommandFactory
             var path = parse.GetValue(weights)!;
             var w = HrnnWeights.Load(path);
             bool asJson = parse.GetValue(json);
+            BaselineCache? baselines = null;
+            if (parse.GetValue(cache) is { } cachePath)
+            {
+                try { baselines = BaselineCache.Open(cachePath); }
+                catch (InvalidDataException e) { throw new CliError($"--baseline-cache {cachePath}: {e.Message}"); }
+            }
             using var backend = BackendSelector.CreateCpu(threads: 1); // small problems: OpenMP teams cost more than they give, worst on a shared machine
             var results = new List<TaskResult>();
             foreach (var k in horizons)
             {
                 var evaluator = new HeldOutEvaluator(backend, w)
                 {
-                    Seeds = n, TuningSeeds = nt, Steps = k,
+                    Seeds = n, TuningSeeds = nt, Steps = k, Cache = baselines,
                     Log = asJson ? null : m => Console.Error.WriteLine(m),
                 };
                 foreach (var m in members)

@@ -43,6 +43,13 @@ public sealed class HeldOutEvaluator
     /// <summary>Seeds run in parallel (each run has its own task instance and optimizer; results do not depend on this).</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
+    /// <summary>Tuned baselines from earlier evaluations (reused when their key matches; new ones are added).</summary>
+    public BaselineCache? Cache { get; init; }
+
+    /// <summary>Baselines tuned and run by this evaluator (not taken from <see cref="Cache"/>).</summary>
+    public int BaselinesComputed => _baselinesComputed;
+    private int _baselinesComputed;
+
     /// <summary>Progress lines (task, optimizer, chosen learning rate).</summary>
     public Action<string>? Log { get; init; }
 
@@ -61,6 +68,13 @@ public sealed class HeldOutEvaluator
         Log?.Invoke($"{member.Task}: hrnn mean final log10 {results[0].Mean:F3}");
         foreach (var (name, kind) in Baselines)
         {
+            string key = BaselineCache.Key(member.Task, Steps, Seeds, TuningSeeds, Grid, name);
+            if (Cache != null && Cache.TryGet(key, out var cached))
+            {
+                Log?.Invoke($"{member.Task}: {name} lr {cached.LearningRate:G3} (cached) mean final log10 {cached.Mean:F3}");
+                results.Add(cached);
+                continue;
+            }
             double bestLr = Grid[0], bestScore = double.PositiveInfinity;
             foreach (var lr in Grid)
             {
@@ -70,6 +84,8 @@ public sealed class HeldOutEvaluator
             var r = RunSeeds(entry, name, kind, bestLr, eval, initial);
             Log?.Invoke($"{member.Task}: {name} lr {bestLr:G3} (tuned) mean final log10 {r.Mean:F3}");
             results.Add(r);
+            Interlocked.Increment(ref _baselinesComputed);
+            Cache?.Put(key, r);
         }
         return new TaskResult(member.Task, member.Group, Steps, results);
     }

@@ -7,7 +7,7 @@ namespace LearnedOpt.Tasks.Synthetic;
 /// Labelled synthetic images shaped like 28×28 greyscale photographs without being any: each image is
 /// the sum of a few random Gaussian blobs centred in the middle of the frame, clipped to [0, 1], with
 /// values under 0.02 set to zero. So, as in real images, inputs are non-negative and strongly
-/// correlated, and a frame of border pixels is almost always zero. Labels are the argmax of a random
+/// correlated, and most border pixels are zero. Labels are the argmax of a random
 /// one-hidden-layer tanh teacher on the centred image. A wide first layer on such inputs is where a
 /// sign-like learned step needs a smaller learning rate than on zero-mean inputs (its coherent steps
 /// add up over the fan-in), which validation problems on Gaussian inputs cannot show.
