@@ -3,7 +3,8 @@
 #   ./build.ps1 build   - Release build (runs CMake for the native CPU library)
 #   ./build.ps1 test    - the three test tiers (dotnet test)
 #   ./build.ps1 bench   - lopt bench on the default backend (and --json to bench.jsonl)
-#   ./build.ps1 pack    - publish lopt and the library with its native files to artifacts/publish
+#   ./build.ps1 pack    - publish lopt and the library with its native files to artifacts/publish,
+#                         and the NuGet package to artifacts/packages
 param(
     [Parameter(Position = 0)][ValidateSet('build', 'test', 'bench', 'pack', 'all')][string]$Target = 'all',
     [string]$Configuration = 'Release',
@@ -37,4 +38,5 @@ if ($Target -in 'bench', 'all') {
 }
 if ($Target -eq 'pack') {
     Invoke-Step 'publish' { dotnet publish src/LearnedOpt.Cli -c $Configuration -o artifacts/publish }
+    Invoke-Step 'pack' { dotnet pack src/LearnedOpt -c $Configuration -o artifacts/packages }
 }

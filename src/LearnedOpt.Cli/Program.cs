@@ -31,7 +31,7 @@ namespace LearnedOpt.Cli
             }
             catch (Exception e) when (e is CliError or ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or InvalidOperationException or DllNotFoundException or NotSupportedException)
             {
-                Console.Error.WriteLine($"lopt: {OneLine(e.Message)}");
+                Console.Error.WriteLine($"lopt: {OneLine(CliFlags.Message(e))}");
                 return 2;
             }
         }

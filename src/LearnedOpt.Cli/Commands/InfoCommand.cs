@@ -68,7 +68,7 @@ public sealed class InfoCommand : ICommandFactory
         }
         catch (Exception e) when (e is InvalidOperationException or CudaException or DllNotFoundException or NotSupportedException)
         {
-            o.WriteLine($"backend: unavailable: {e.Message.ReplaceLineEndings(" ")}");
+            o.WriteLine($"backend: unavailable: {CliFlags.Message(e).ReplaceLineEndings(" ")}");
             return 1;
         }
     }

@@ -20,7 +20,7 @@ public sealed class ReplayCommand : ICommandFactory
         var paramsFile = new Option<string>("--params") { Description = "Initial parameters (safetensors, F32 tensors <name>)", Required = true };
         var gradsFile = new Option<string>("--grads") { Description = "Gradients <name>/<t>, t = 1..T (safetensors)", Required = true };
         var outFile = new Option<string>("--out") { Description = "Output: parameters after each step, <name>/<t>", Required = true };
-        var weights = new Option<string?>("--weights") { Description = "Learned optimizer weights (hrnn)" };
+        var weights = new Option<string?>("--weights") { Description = "Learned optimizer weights (hrnn; the shipped weights when omitted)" };
         var stateIn = new Option<string?>("--state-in") { Description = "Optimizer state to start from (the optimizer's state contract)" };
         var stateOut = new Option<string?>("--state-out") { Description = "Write the final optimizer state here" };
         var backend = BackendOption.Create();
@@ -38,7 +38,7 @@ public sealed class ReplayCommand : ICommandFactory
             var plan = ReplayPlan.Build(p, g, parse.GetValue(paramsFile)!, parse.GetValue(gradsFile)!);
 
             using var engine = BackendOption.Open(parse, backend);
-            using var opt = OptimizerFactory.Create(kind, engine, plan.Tensors, hyper, parse.GetValue(weights));
+            using var opt = OptimizerOption.Create(kind, engine, plan.Tensors, hyper, parse.GetValue(weights));
             if (parse.GetValue(stateIn) is { } si) opt.LoadState(si);
             var outputs = Run(engine, opt, plan);
             SafeTensorsFile.Write(parse.GetValue(outFile)!, outputs, new Dictionary<string, string>

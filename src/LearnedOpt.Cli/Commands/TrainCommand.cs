@@ -19,7 +19,7 @@ public sealed class TrainCommand : ICommandFactory
     {
         var task = new Option<string>("--task") { Description = "Task name (see 'lopt tasks').", Required = true };
         var optimizer = new Option<string>("--optimizer") { Description = $"Optimizer: {string.Join(", ", OptimizerNames.All)}.", Required = true };
-        var weights = new Option<string?>("--weights") { Description = "Weight file of a learned optimizer (safetensors)." };
+        var weights = new Option<string?>("--weights") { Description = "Weight file of a learned optimizer (safetensors); hrnn without it runs the shipped weights." };
         var steps = new Option<long>("--steps") { Description = "Minibatch steps at the task's batch size (also the default --total-steps).", Required = true };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the task instance, initial point and batches.", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string?>("--out") { Description = "Directory for loss.csv and loss.png (created if missing)." };
@@ -50,7 +50,7 @@ public sealed class TrainCommand : ICommandFactory
 
         var task = entry.Build(r.Seed);
         using var be = openBackend();
-        using var opt = OptimizerFactory.Create(kind, be, task.Parameters, hp, r.Weights);
+        using var opt = OptimizerOption.Create(kind, be, task.Parameters, hp, r.Weights);
 
         var progressOut = r.Json ? Console.Error : Console.Out;
         bool interactive = r.Json ? !Console.IsErrorRedirected : !Console.IsOutputRedirected;

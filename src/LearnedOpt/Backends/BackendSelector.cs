@@ -11,7 +11,7 @@ public static class BackendSelector
         "auto" => BackendChoice.Auto,
         "cpu" => BackendChoice.Cpu,
         "cuda" or "gpu" => BackendChoice.Cuda,
-        _ => throw new ArgumentException($"--backend '{text}' is not one of: auto, cpu, cuda.", "backend"),
+        _ => throw new ArgumentException($"backend '{text}' is not one of: auto, cpu, cuda.", "backend"),
     };
 
     /// <summary>The CPU library with <paramref name="threads"/> OpenMP threads (0: the library's default).</summary>
@@ -35,7 +35,7 @@ public static class BackendSelector
             return cuda;
         }
         if (choice == BackendChoice.Cuda)
-            throw new InvalidOperationException($"--backend cuda was requested but CUDA is not usable: {why}");
+            throw new InvalidOperationException($"BackendChoice.Cuda was requested but CUDA is not usable: {why}");
         reason = $"cpu (auto: {why})";
         return new CpuBackend();
     }

@@ -13,7 +13,7 @@ public static class FashionMnist
 
     private static readonly ConcurrentDictionary<(string, int), Lazy<ImageClassificationData>> Cache = new();
 
-    /// <summary>The 28x28 dataset from <paramref name="directory"/> (default: <see cref="FashionMnistLocator.Find"/>).</summary>
+    /// <summary>The 28x28 dataset from <paramref name="directory"/> (default: <see cref="FashionMnistLocator.Find()"/>).</summary>
     public static ImageClassificationData Load(string? directory = null) => LoadResized(Side, directory);
 
     /// <summary>The dataset resized to <paramref name="side"/>x<paramref name="side"/> (bilinear, as learned_optimization does it).</summary>

@@ -21,7 +21,7 @@ public sealed record MetaGradientRate(
 
 /// <summary>
 /// Benchmark of the meta-training loop (issue 6): a short run of the real <see cref="MetaTrainer"/>
-/// from <paramref name="config"/> with validation and checkpoints out of the way, a
+/// from its configuration with validation and checkpoints out of the way, a
 /// <see cref="PhaseTimer"/> installed. A first iteration warms up (JIT, kernel compilation) and
 /// is not counted. Phase timing synchronizes a device backend at phase ends, which serialises it a
 /// little: the rates are measured in the same run with the timer installed.

@@ -14,7 +14,7 @@ namespace LearnedOpt.Optimizers;
 public sealed class HandDesignedOptimizer : Optimizer
 {
     private readonly NativeOptimizer _native;
-    private readonly LoptHParams _hp;
+    private LoptHParams _hp;
     private readonly string[] _slots;
     private readonly DeviceBuffer[][] _state;
 
@@ -44,6 +44,21 @@ public sealed class HandDesignedOptimizer : Optimizer
 
     public OptimizerKind Kind { get; }
     public HyperParameters HyperParameters { get; }
+
+    /// <summary>
+    /// The learning rate of the next steps: <see cref="HyperParameters"/>' Lr until set (a
+    /// learning-rate schedule sets it before each step; it enters every per-step scalar that lr does).
+    /// </summary>
+    public float LearningRate
+    {
+        get => _hp.Lr;
+        set
+        {
+            if (!float.IsFinite(value) || value < 0)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be finite and >= 0.");
+            _hp.Lr = value;
+        }
+    }
 
     /// <summary>Read p, g and each state slot; write p and each slot (Adam: 28 B).</summary>
     public override double BytesPerParameter => sizeof(float) * (3 + 2 * _slots.Length);

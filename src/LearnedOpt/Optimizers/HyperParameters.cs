@@ -55,7 +55,7 @@ public sealed record HyperParameters
         if (kind == OptimizerKind.PowerSign && Base <= 0) throw Bad("base", Base, "must be > 0 for PowerSign");
         if (TotalSteps < 0) throw Bad("total-steps", TotalSteps, "must be >= 0");
         if (Decay != SignDecay.None && TotalSteps == 0 && kind is OptimizerKind.PowerSign or OptimizerKind.AddSign)
-            throw new ArgumentException($"decay '{Decay.ToString().ToLowerInvariant()}' needs --total-steps > 0.", "total-steps");
+            throw new ArgumentException($"decay '{Decay.ToString().ToLowerInvariant()}' needs total-steps > 0.", "total-steps");
         if (Periods <= 0) throw Bad("periods", Periods, "must be > 0");
     }
 

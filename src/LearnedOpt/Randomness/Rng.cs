@@ -3,7 +3,7 @@ namespace LearnedOpt.Randomness;
 /// <summary>
 /// Seeded generator used for every random draw in the engine (tasks, initial points, weights,
 /// noise, meta-training): xoshiro256** seeded through SplitMix64. Same seed, same sequence on
-/// every machine; <see cref="Fork"/> derives independent named streams without consuming this one's.
+/// every machine; <see cref="Fork(string)"/> derives independent named streams without consuming this one's.
 /// </summary>
 public sealed class Rng
 {

@@ -5,7 +5,7 @@ namespace LearnedOpt.Tasks;
 /// <summary>
 /// The architecture of a small ConvNet classifier: input images of <see cref="InputChannels"/> ×
 /// <see cref="Height"/> × <see cref="Width"/>, then one block per entry of
-/// <see cref="ConvChannels"/> (3×3 convolution, padding 1, stride 1; ReLU; 2×2 max-pool, stride 2,
+/// <c>convChannels</c> (3×3 convolution, padding 1, stride 1; ReLU; 2×2 max-pool, stride 2,
 /// an odd last row or column dropped), then a linear head to <see cref="Classes"/> logits over the
 /// flattened (channel, row, column) features. Tensors, in order: <c>conv{i}/w</c> [c_out, c_in, 3, 3]
 /// and <c>conv{i}/b</c> [c_out] for i = 1 … blocks, then <c>head/w</c> [classes, features] and

@@ -91,7 +91,17 @@ public sealed class HrnnWeights
         return new HrnnWeights(ParamHidden, h1, h2, dict);
     }
 
+    /// <summary>Reads and validates a weight file (safetensors).</summary>
     public static HrnnWeights Load(string path) => FromDocument(SafeTensorsFile.Read(path), path);
+
+    /// <summary>Reads and validates weights from a stream holding a weight file; <paramref name="source"/> names it in errors.</summary>
+    public static HrnnWeights Load(Stream stream, string source = "weights stream")
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var buffer = new MemoryStream();
+        stream.CopyTo(buffer);
+        return FromDocument(SafeTensorsFile.Parse(buffer.ToArray(), source), source);
+    }
 
     /// <summary>Validates a parsed weight file: sizes, every name and shape, no extra tensor, finite values.</summary>
     public static HrnnWeights FromDocument(SafeTensorsFile.Document doc, string source)
