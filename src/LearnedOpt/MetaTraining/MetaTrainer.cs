@@ -55,8 +55,8 @@ public sealed class MetaTrainer : IDisposable
         else _env = new HrnnUnrollEnvironment(config, sampler, Vector, backend);
         _estimator = config.Estimator switch
         {
-            "pes" => new PesEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
-            "es" => new EsEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
+            "pes" => new PesEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads, config.Perturbations),
+            "es" => new EsEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads, config.Perturbations),
             // TBPTT unrolls per slot; on a CUDA unroll backend its per-coordinate forward and adjoint run there.
             "tbptt" => new TbpttEstimator((HrnnUnrollEnvironment)_env, Vector, config.EffectiveThreads,
                 _tbpttEngine = unrollBackend?.Kernels.CoordinateEngine()),
