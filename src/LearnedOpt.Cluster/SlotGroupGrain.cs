@@ -28,7 +28,7 @@ public sealed class SlotGroupGrain(WorkerResources resources, ILocalSiloDetails 
             _configJson = call.ConfigJson;
         }
         var work = WorkCodec.DecodeWork(call.Work);
-        var versions = work.Slots.SelectMany(s => s.History.Select(h => h.Iteration - 1)).Append(work.Iteration - 1).Distinct().ToArray();
+        var versions = work.Slots.SelectMany(s => s.History.Select(h => h.Iteration - 1)).Concat(work.Slots.Length > 0 ? [work.Iteration - 1] : []).Distinct().ToArray();
         var phis = new Dictionary<long, float[]>();
         foreach (var v in versions) phis[v] = await resources.Phi(GrainFactory, call.RunId, v);
         var executor = _executor;

@@ -24,6 +24,9 @@ public sealed class ClusterSession : IDisposable
 
     public ClusterPairRunner Runner { get; }
 
+    /// <summary>The coordinator silo's services.</summary>
+    public IServiceProvider Services => _silo.Services;
+
     public static ClusterSession Start(MetaTrainingConfig config, string runId, string? listen, int localWorkers, int minWorkers,
                                        int threadsPerWorker, TimeSpan callTimeout, TimeSpan workerTimeout)
     {
