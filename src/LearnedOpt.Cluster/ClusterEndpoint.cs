@@ -17,9 +17,17 @@ public sealed record ClusterEndpoint(IPAddress Address, int Port)
         string host = value[..colon];
         if (!IPAddress.TryParse(host, out var address))
         {
-            var found = Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+            IPAddress[] found;
+            try
+            {
+                found = Dns.GetHostAddresses(host);
+            }
+            catch (SocketException e)
+            {
+                throw new ArgumentException($"{option} = '{value}': host '{host}' could not be resolved ({e.Message}).", option);
+            }
+            address = found.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
                 ?? throw new ArgumentException($"{option} = '{value}': host '{host}' has no IPv4 address.", option);
-            address = found;
         }
         return new ClusterEndpoint(address, port);
     }

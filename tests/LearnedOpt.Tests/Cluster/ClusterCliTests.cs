@@ -32,6 +32,7 @@ public class ClusterCliTests
 
     [Theory]
     [InlineData("nohost", "--join = 'nohost'")]
+    [InlineData("no-such-host.invalid:4000", "--join = 'no-such-host.invalid:4000'")]
     [InlineData("127.0.0.1:0", "--join = '127.0.0.1:0'")]
     [InlineData("127.0.0.1:70000", "port in 1..65535")]
     public void AWorkerNamesABadJoinAddress(string join, string expected)
