@@ -26,11 +26,19 @@ public sealed class BenchCommand : ICommandFactory
         var config = new Option<string?>("--config") { Description = "meta suite: the meta-training config to time (default: the embedded default config)" };
         var estimators = new Option<string?>("--estimators") { Description = "meta suite: comma-separated estimators (default tbptt,es,pes; es,pes for a batched config)" };
         var iterations = new Option<int>("--iterations") { Description = "meta suite: timed meta-iterations per estimator (after one warm-up)", DefaultValueFactory = _ => 5 };
+        var cluster = new Option<bool>("--cluster") { Description = "meta suite: PES pairs on 1..N local Orleans worker processes against one process (--workers)" };
+        var workers = new Option<string>("--workers") { Description = "meta suite with --cluster: comma-separated worker counts", DefaultValueFactory = _ => "1,2,3" };
         var backend = BackendOption.Create();
         var cmd = new Command("bench", "Time the fused optimizer step against a copy kernel (and Adam) on one backend, or the batched task evaluation.");
-        foreach (var o in new Option[] { optimizer, sizes, json, weights, seconds, suite, backend, config, estimators, iterations }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { optimizer, sizes, json, weights, seconds, suite, backend, config, estimators, iterations, cluster, workers }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
+            if (parse.GetValue(suite) == "meta" && parse.GetValue(cluster))
+            {
+                ClusterBench.Run(parse.GetValue(config), parse.GetValue(workers)!, parse.GetValue(iterations), parse.GetValue(json));
+                return 0;
+            }
+            if (parse.GetValue(cluster)) throw new CliError("--cluster: only with --suite meta.");
             if (parse.GetValue(suite) == "meta")
             {
                 using var metaEngine = BackendOption.Open(parse, backend, quiet: parse.GetValue(json));

@@ -25,8 +25,9 @@ public sealed class MetaTrainCommand : ICommandFactory
         var iterations = new Option<int?>("--iterations") { Description = "Meta-iterations (overrides the config's metaIterations)." };
         var backendOption = BackendOption.Create("cpu");
         backendOption.Description = "cpu (default), cuda or auto: where batched ES/PES unrolls run (config \"unroll\": \"batched\") and where TBPTT runs its per-coordinate forward and adjoint; per-slot ES/PES unrolls always run on the CPU.";
+        var cluster = new ClusterRunOptions();
         var cmd = new Command("meta-train", "Meta-train the HRNN learned optimizer (PES, ES or TBPTT) with checkpoints and resume.");
-        foreach (var o in new Option[] { config, estimator, output, resume, seed, iterations, backendOption }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { config, estimator, output, resume, seed, iterations, backendOption }.Concat(cluster.All)) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             var dir = parse.GetValue(output)!;
@@ -65,7 +66,8 @@ public sealed class MetaTrainCommand : ICommandFactory
             bool onCpu = unrollBackend.Kind == BackendKind.Cpu;
             if (!onCpu && !batched && !tbptt)
                 throw new CliError($"--backend {parse.GetValue(backendOption)}: ES/PES meta-training runs on {unrollBackend.Kind} only with \"unroll\": \"batched\" in the config; per-slot ES/PES unrolls run on the CPU (tbptt runs its per-coordinate work on the backend).");
-            using var trainer = new MetaTrainer(cfg, dir, backend, onCpu ? backend : unrollBackend);
+            using var session = cluster.Start(parse, cfg, dir);
+            using var trainer = new MetaTrainer(cfg, dir, backend, onCpu ? backend : unrollBackend, session?.Runner);
             Directory.CreateDirectory(dir);
             var json = cfg.ToJson();
             if (!parse.GetValue(resume)) CheckpointStore.AtomicWrite(configPath, System.Text.Encoding.UTF8.GetBytes(json + "\n"));
@@ -82,7 +84,7 @@ public sealed class MetaTrainCommand : ICommandFactory
             {
                 if (r.Validation == null && r.Iteration != r.TotalIterations && (DateTime.UtcNow - lastPrint).TotalSeconds < 2) return;
                 lastPrint = DateTime.UtcNow;
-                Console.WriteLine(Progress(r, r.Iteration - first));
+                Console.WriteLine(Progress(r, r.Iteration - first) + (session != null ? $"  workers {session.Shares()}" : ""));
             };
             trainer.Run();
             var png = Path.Combine(dir, "meta-loss.png");

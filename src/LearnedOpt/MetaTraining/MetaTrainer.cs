@@ -36,7 +36,9 @@ public sealed class MetaTrainer : IDisposable
 
     /// <param name="backend">Runs the per-slot unrolls and validation (the CPU library).</param>
     /// <param name="unrollBackend">Runs the batched unrolls (<c>"unroll": "batched"</c>): the CPU library or CUDA; default <paramref name="backend"/>.</param>
-    public MetaTrainer(MetaTrainingConfig config, string outputDirectory, IBackend backend, IBackend? unrollBackend = null)
+    /// <param name="pairRunner">Where the ES/PES pairs run when they do not run here (a cluster's workers): the trainer then plans and
+    /// aggregates (<see cref="Distributed.PlannedEstimator"/>); needs keyed perturbations and per-slot unrolls.</param>
+    public MetaTrainer(MetaTrainingConfig config, string outputDirectory, IBackend backend, IBackend? unrollBackend = null, Distributed.IPairRunner? pairRunner = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentException.ThrowIfNullOrEmpty(outputDirectory);
@@ -53,10 +55,12 @@ public sealed class MetaTrainer : IDisposable
             _env = new BatchedUnrollEnvironment(config, sampler, Vector, onto);
         }
         else _env = new HrnnUnrollEnvironment(config, sampler, Vector, backend);
-        _estimator = config.Estimator switch
+        if (pairRunner != null && config.Unroll != MetaTrainingConfig.PerSlotUnroll)
+            throw new ArgumentException($"unroll = {config.Unroll}: pairs run elsewhere need per-slot unrolls.", nameof(config));
+        _estimator = pairRunner != null ? new Distributed.PlannedEstimator(config, new Distributed.EpisodePlanner(config, sampler), pairRunner, Vector.Length) : config.Estimator switch
         {
-            "pes" => new PesEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
-            "es" => new EsEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
+            "pes" => new PesEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads, config.Perturbations),
+            "es" => new EsEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads, config.Perturbations),
             // TBPTT unrolls per slot; on a CUDA unroll backend its per-coordinate forward and adjoint run there.
             "tbptt" => new TbpttEstimator((HrnnUnrollEnvironment)_env, Vector, config.EffectiveThreads,
                 _tbpttEngine = unrollBackend?.Kernels.CoordinateEngine()),
@@ -93,7 +97,10 @@ public sealed class MetaTrainer : IDisposable
     public ValidationDiagnostics? LastDiagnostics { get; private set; }
 
     /// <summary>Episodes ended early by a blow-up (per-slot unrolls with a reset rule; 0 otherwise).</summary>
-    public long EpisodesReset => _env is HrnnUnrollEnvironment e ? e.EpisodesReset : 0;
+    public long EpisodesReset => _estimator is Distributed.PlannedEstimator p ? p.EpisodesReset : _env is HrnnUnrollEnvironment e ? e.EpisodesReset : 0;
+
+    /// <summary>The estimator (a planned one reports replays and lost slots).</summary>
+    public IMetaGradientEstimator Estimator => _estimator;
 
     /// <summary>Trajectory steps unrolled so far (an antithetic pair counts two).</summary>
     public long InnerSteps => _innerSteps;
@@ -149,6 +156,7 @@ public sealed class MetaTrainer : IDisposable
             double v0 = Validate();
             AppendMetric(metricsPath, new MetaIterationReport(0, Config.MetaIterations, double.NaN, double.NaN, 0, double.NaN, 0, v0, LastDiagnostics is not { Eligible: false }) { Diagnostics = LastDiagnostics });
         }
+        if (_estimator is Distributed.PlannedEstimator planned) planned.Cancel = cancel;
         var clock = Stopwatch.StartNew();
         long stepsAtStart = _innerSteps;
         while (Iteration < Config.MetaIterations && !cancel.IsCancellationRequested)

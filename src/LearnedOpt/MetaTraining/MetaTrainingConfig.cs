@@ -75,11 +75,22 @@ public sealed record MetaTrainingConfig
     /// <summary>Run the dying-gradient probe at every validation; a checkpoint that fails it is never selected as best.</summary>
     public bool ValidationProbe { get; set; } = false;
 
+    /// <summary>
+    /// sequential (one generator read in order) or keyed (each ES/PES perturbation a pure function of
+    /// the seed, the iteration and the slot, so other machines regenerate it; --cluster needs it).
+    /// </summary>
+    public string Perturbations { get; set; } = Estimators.PerturbationStream.Sequential;
+    /// <summary>Cluster runs: slots per slot-group grain (one call per group per iteration).</summary>
+    public int SlotsPerGroup { get; set; } = 8;
+    /// <summary>Cluster runs: replay (a lost group rebuilds its episodes exactly) or restart (lost slots start new episodes).</summary>
+    public string OnWorkerLoss { get; set; } = ReplayOnWorkerLoss;
+
     /// <summary>Whether the growth penalty or a reset rule is on.</summary>
     [JsonIgnore]
     public bool ControlsGrowth => GrowthPenaltyWeight > 0 || ResetNormRatio > 0 || ResetOnNonFiniteLoss;
 
     public const string PerSlotUnroll = "per-slot", BatchedUnroll = "batched";
+    public const string ReplayOnWorkerLoss = "replay", RestartOnWorkerLoss = "restart";
 
     public static MetaTrainingConfig Default => new();
 
@@ -143,6 +154,11 @@ public sealed record MetaTrainingConfig
         if (!(ParameterScaleMax >= 1 && ParameterScaleMax <= 1e6)) Fail("parameterScaleMax", ParameterScaleMax, "must be in [1, 1e6] (1 = off)");
         if (ValidationNetworkProblems < 0) Fail("validationNetworkProblems", ValidationNetworkProblems, "must be >= 0");
         if (ValidationNetworkSteps < 1) Fail("validationNetworkSteps", ValidationNetworkSteps, "must be >= 1");
+        if (Perturbations is not (Estimators.PerturbationStream.Sequential or Estimators.PerturbationStream.Keyed))
+            Fail("perturbations", Perturbations, "must be sequential or keyed");
+        if (Perturbations == Estimators.PerturbationStream.Keyed && Estimator == "tbptt") Fail("perturbations", Perturbations, "keyed perturbations serve the es and pes estimators; tbptt draws none");
+        if (SlotsPerGroup < 1) Fail("slotsPerGroup", SlotsPerGroup, "must be >= 1");
+        if (OnWorkerLoss is not (ReplayOnWorkerLoss or RestartOnWorkerLoss)) Fail("onWorkerLoss", OnWorkerLoss, "must be replay or restart");
         string? growthKey = GrowthPenaltyWeight > 0 ? "growthPenaltyWeight" : ResetNormRatio > 0 ? "resetNormRatio" : ResetOnNonFiniteLoss ? "resetOnNonFiniteLoss" : null;
         object? growthValue = GrowthPenaltyWeight > 0 ? GrowthPenaltyWeight : ResetNormRatio > 0 ? ResetNormRatio : ResetOnNonFiniteLoss ? true : null;
         if (growthKey != null && Estimator == "tbptt") Fail(growthKey, growthValue!, "the growth penalty and episode resets serve the es and pes estimators, not tbptt");

@@ -1,5 +1,3 @@
-using LearnedOpt.Randomness;
-
 namespace LearnedOpt.MetaTraining.Estimators;
 
 /// <summary>
@@ -12,18 +10,20 @@ public sealed class EsEstimator : IMetaGradientEstimator
 {
     private readonly IUnrollEnvironment _env;
     private readonly double _sigma;
-    private readonly Rng _rng;
+    private readonly PerturbationStream _perturbations;
+    private long _iteration;  // estimates made so far: the k of keyed perturbations
     private readonly InnerState?[] _states;
     private readonly int _threads;
 
-    public EsEstimator(IUnrollEnvironment env, double sigma, ulong seed, int threads = 1)
+    /// <param name="perturbations"><see cref="PerturbationStream.Sequential"/> (default) or <see cref="PerturbationStream.Keyed"/>.</param>
+    public EsEstimator(IUnrollEnvironment env, double sigma, ulong seed, int threads = 1, string perturbations = PerturbationStream.Sequential)
     {
         ArgumentNullException.ThrowIfNull(env);
         Perturbation.CheckSigma(sigma);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         _env = env;
         _sigma = sigma;
-        _rng = new Rng(seed).Fork("es");
+        _perturbations = new PerturbationStream(perturbations, seed, "es");
         _states = new InnerState?[env.Slots];
         _threads = threads;
     }
@@ -35,12 +35,13 @@ public sealed class EsEstimator : IMetaGradientEstimator
         ArgumentNullException.ThrowIfNull(phi);
         if (phi.Length != _env.MetaParameterCount) throw new ArgumentException($"phi has {phi.Length} values, expected {_env.MetaParameterCount}.", nameof(phi));
         var plan = _env.NextTruncations();
+        _iteration++;
         int n = _env.Slots;
         var eps = new float[n][];
         for (int i = 0; i < n; i++)
         {
             if (plan[i].StartsEpisode || _states[i] == null) _states[i] = _env.InitialState(i);
-            eps[i] = Perturbation.Draw(_rng, phi.Length, _sigma);
+            eps[i] = _perturbations.Draw(_iteration, i, phi.Length, _sigma);
         }
         var plus = new InnerState[n];
         var minus = new InnerState[n];
@@ -67,13 +68,15 @@ public sealed class EsEstimator : IMetaGradientEstimator
 
     public void Save(StateBag bag, string prefix)
     {
-        bag.SetULongs($"{prefix}rng", _rng.SaveState());
+        _perturbations.Save(bag, $"{prefix}rng");
+        if (_perturbations.IsKeyed) bag.SetLongs($"{prefix}iteration", [_iteration]);
         for (int i = 0; i < _states.Length; i++) SaveState(bag, $"{prefix}slot{i}/", _states[i]);
     }
 
     public void Load(StateBag bag, string prefix)
     {
-        _rng.LoadState(bag.GetULongs($"{prefix}rng", 6));
+        _perturbations.Load(bag, $"{prefix}rng");
+        if (_perturbations.IsKeyed) _iteration = bag.GetLongs($"{prefix}iteration", 1)[0];
         for (int i = 0; i < _states.Length; i++) _states[i] = LoadState(bag, $"{prefix}slot{i}/");
     }
 

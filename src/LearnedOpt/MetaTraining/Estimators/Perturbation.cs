@@ -3,7 +3,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.MetaTraining.Estimators;
 
 /// <summary>Shared pieces of the antithetic estimators: Gaussian perturbations and φ ± ε.</summary>
-internal static class Perturbation
+public static class Perturbation
 {
     /// <summary>ε ~ N(0, σ²I) of length n, drawn in order from <paramref name="rng"/>.</summary>
     public static float[] Draw(Rng rng, int n, double sigma)

@@ -1,5 +1,3 @@
-using LearnedOpt.Randomness;
-
 namespace LearnedOpt.MetaTraining.Estimators;
 
 /// <summary>
@@ -14,19 +12,21 @@ public sealed class PesEstimator : IMetaGradientEstimator
 {
     private readonly IUnrollEnvironment _env;
     private readonly double _sigma;
-    private readonly Rng _rng;
+    private readonly PerturbationStream _perturbations;
+    private long _iteration;  // estimates made so far: the k of keyed perturbations
     private readonly InnerState?[] _plus, _minus;
     private readonly float[]?[] _xi;
     private readonly int _threads;
 
-    public PesEstimator(IUnrollEnvironment env, double sigma, ulong seed, int threads = 1)
+    /// <param name="perturbations"><see cref="PerturbationStream.Sequential"/> (default) or <see cref="PerturbationStream.Keyed"/>.</param>
+    public PesEstimator(IUnrollEnvironment env, double sigma, ulong seed, int threads = 1, string perturbations = PerturbationStream.Sequential)
     {
         ArgumentNullException.ThrowIfNull(env);
         Perturbation.CheckSigma(sigma);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         _env = env;
         _sigma = sigma;
-        _rng = new Rng(seed).Fork("pes");
+        _perturbations = new PerturbationStream(perturbations, seed, "pes");
         _plus = new InnerState?[env.Slots];
         _minus = new InnerState?[env.Slots];
         _xi = new float[]?[env.Slots];
@@ -40,6 +40,7 @@ public sealed class PesEstimator : IMetaGradientEstimator
         ArgumentNullException.ThrowIfNull(phi);
         if (phi.Length != _env.MetaParameterCount) throw new ArgumentException($"phi has {phi.Length} values, expected {_env.MetaParameterCount}.", nameof(phi));
         var plan = _env.NextTruncations();
+        _iteration++;
         int n = _env.Slots;
         var eps = new float[n][];
         for (int i = 0; i < n; i++)
@@ -50,7 +51,7 @@ public sealed class PesEstimator : IMetaGradientEstimator
                 _minus[i] = _plus[i]!.Clone();
                 _xi[i] = new float[phi.Length];
             }
-            eps[i] = Perturbation.Draw(_rng, phi.Length, _sigma);
+            eps[i] = _perturbations.Draw(_iteration, i, phi.Length, _sigma);
         }
         var (lp, lm) = Perturbation.UnrollPairs(_env, Array.ConvertAll(_plus, s => s!), Array.ConvertAll(_minus, s => s!), phi, eps, plan, _threads);
         var g = new double[phi.Length];
@@ -75,7 +76,8 @@ public sealed class PesEstimator : IMetaGradientEstimator
 
     public void Save(StateBag bag, string prefix)
     {
-        bag.SetULongs($"{prefix}rng", _rng.SaveState());
+        _perturbations.Save(bag, $"{prefix}rng");
+        if (_perturbations.IsKeyed) bag.SetLongs($"{prefix}iteration", [_iteration]);
         for (int i = 0; i < _plus.Length; i++)
         {
             EsEstimator.SaveState(bag, $"{prefix}slot{i}/plus/", _plus[i]);
@@ -86,7 +88,8 @@ public sealed class PesEstimator : IMetaGradientEstimator
 
     public void Load(StateBag bag, string prefix)
     {
-        _rng.LoadState(bag.GetULongs($"{prefix}rng", 6));
+        _perturbations.Load(bag, $"{prefix}rng");
+        if (_perturbations.IsKeyed) _iteration = bag.GetLongs($"{prefix}iteration", 1)[0];
         for (int i = 0; i < _plus.Length; i++)
         {
             _plus[i] = EsEstimator.LoadState(bag, $"{prefix}slot{i}/plus/");
