@@ -52,13 +52,13 @@ public sealed class MetaTrainer : IDisposable
             (sampler, LeftOutEntries) = BatchedUnrollEnvironment.Restrict(sampler, onto);
             _env = new BatchedUnrollEnvironment(config, sampler, Vector, onto);
         }
-        else _env = new HrnnUnrollEnvironment(config, sampler, Vector, backend);
+        else _env = new PerSlotUnrollEnvironment(config, sampler, Vector, backend);
         _estimator = config.Estimator switch
         {
             "pes" => new PesEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
             "es" => new EsEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads),
             // TBPTT unrolls per slot; on a CUDA unroll backend its per-coordinate forward and adjoint run there.
-            "tbptt" => new TbpttEstimator((HrnnUnrollEnvironment)_env, Vector, config.EffectiveThreads,
+            "tbptt" => new TbpttEstimator((PerSlotUnrollEnvironment)_env, Vector, config.EffectiveThreads,
                 _tbpttEngine = unrollBackend?.Kernels.CoordinateEngine()),
             _ => throw new ArgumentException($"Unknown estimator '{config.Estimator}'.", nameof(config)),
         };
@@ -93,7 +93,7 @@ public sealed class MetaTrainer : IDisposable
     public ValidationDiagnostics? LastDiagnostics { get; private set; }
 
     /// <summary>Episodes ended early by a blow-up (per-slot unrolls with a reset rule; 0 otherwise).</summary>
-    public long EpisodesReset => _env is HrnnUnrollEnvironment e ? e.EpisodesReset : 0;
+    public long EpisodesReset => _env is PerSlotUnrollEnvironment e ? e.EpisodesReset : 0;
 
     /// <summary>Trajectory steps unrolled so far (an antithetic pair counts two).</summary>
     public long InnerSteps => _innerSteps;

@@ -14,7 +14,7 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// </summary>
 public abstract class HrnnCoordinateEngine : IDisposable
 {
-    public const int G0 = 3 * HrnnParameters.H0, State = HrnnUnrollState.PerCoordinate, Sums = LoptHrnnGradNative.Sums, Accumulators = LoptHrnnGradNative.Accumulators;
+    public const int G0 = 3 * HrnnParameters.H0, State = TbpttHrnnState.PerCoordinate, Sums = LoptHrnnGradNative.Sums, Accumulators = LoptHrnnGradNative.Accumulators;
 
     /// <summary>The CPU library (stateless; host arrays).</summary>
     public static HrnnCoordinateEngine Cpu { get; } = new CpuCoordinateEngine();

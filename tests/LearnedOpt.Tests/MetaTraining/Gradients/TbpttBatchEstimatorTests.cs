@@ -25,14 +25,14 @@ public class TbpttBatchEstimatorTests
     private sealed class Run : IDisposable
     {
         private readonly CpuBackend _host = new();
-        public readonly HrnnUnrollEnvironment Env;
+        public readonly PerSlotUnrollEnvironment Env;
         public readonly HrnnParameterVector Vector;
         public readonly TbpttEstimator Estimator;
 
         public Run()
         {
             Vector = new HrnnParameterVector(Config.H1, Config.H2);
-            Env = new HrnnUnrollEnvironment(Config, new EnsembleSampler(Config.Ensemble, Config.MaxParameters), Vector, _host);
+            Env = new PerSlotUnrollEnvironment(Config, new EnsembleSampler(Config.Ensemble, Config.MaxParameters), Vector, _host);
             Estimator = new TbpttEstimator(Env, Vector, threads: 2);
         }
 
@@ -158,10 +158,10 @@ public class TbpttBatchEstimatorTests
         Assert.True(checkedSlots > 0, "no slot carried a truncation into the next call");
     }
 
-    private static HrnnUnrollState CarriedState(StateBag bag, int slot, HrnnParameters w)
+    private static TbpttHrnnState CarriedState(StateBag bag, int slot, HrnnParameters w)
     {
         var lengths = bag.GetLongs($"slot{slot}/lengths").Select(l => checked((int)l)).ToArray();
-        var s = new HrnnUnrollState(lengths, w.H1, w.H2);
+        var s = new TbpttHrnnState(lengths, w.H1, w.H2);
         for (int t = 0; t < lengths.Length; t++)
         {
             bag.GetDoubles($"slot{slot}/coords{t}", s.Coords[t].Length).CopyTo(s.Coords[t], 0);

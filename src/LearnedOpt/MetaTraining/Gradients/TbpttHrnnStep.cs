@@ -11,7 +11,7 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// adjoint, lopt_hrnn_grad.h, float64) runs on an <see cref="HrnnCoordinateEngine"/> (CPU library
 /// or GPU kernels), where the per-coordinate states live; the small cells, means and θ here.
 /// </summary>
-public static class HrnnUnrollStep
+public static class TbpttHrnnStep
 {
     private const int H0 = HrnnParameters.H0, F = HrnnParameters.F, G0 = 3 * H0, I1 = H0 + F, PW = LoptHrnnGradNative.CoordWeights;
     private const double GradientLimit = 1e18;
@@ -41,10 +41,10 @@ public static class HrnnUnrollStep
     }
 
     /// <summary>One problem's step in a batch: <see cref="Forward"/>'s arguments.</summary>
-    internal readonly record struct StepItem(EngineUnrollState Prev, EngineUnrollState Next, double[][] Theta, IReadOnlyList<double[]> G);
+    internal readonly record struct StepItem(TbpttEngineState Prev, TbpttEngineState Next, double[][] Theta, IReadOnlyList<double[]> G);
 
     /// <summary>One problem's adjoint step in a batch: <see cref="Backward"/>'s arguments.</summary>
-    internal readonly record struct AdjointItem(EngineUnrollState Prev, IReadOnlyList<double[]> G, Record Rec, EngineUnrollState Bar,
+    internal readonly record struct AdjointItem(TbpttEngineState Prev, IReadOnlyList<double[]> G, Record Rec, TbpttEngineState Bar,
                                                 IReadOnlyList<double[]> ThetaBar, double[][] GBar, HrnnParameters Gw);
 
     /// <summary>
@@ -52,7 +52,7 @@ public static class HrnnUnrollStep
     /// engine) with gradients g; moves <paramref name="theta"/> in place. Returns what
     /// <see cref="Backward"/> needs besides the old state.
     /// </summary>
-    internal static Record Forward(CoordinateWeights cw, HrnnParameters w, EngineUnrollState prev, EngineUnrollState next,
+    internal static Record Forward(CoordinateWeights cw, HrnnParameters w, TbpttEngineState prev, TbpttEngineState next,
                                    double[][] theta, IReadOnlyList<double[]> g)
         => ForwardBatch(cw, w, [new StepItem(prev, next, theta, g)])[0];
 
@@ -86,8 +86,8 @@ public static class HrnnUnrollStep
     /// new θ (θ passes through unchanged, so it is also the old θ's share from this step). Out:
     /// <paramref name="gBar"/> (overwritten) and the weight gradients accumulated into <paramref name="gw"/>.
     /// </summary>
-    internal static void Backward(CoordinateWeights cw, HrnnParameters w, EngineUnrollState prev, IReadOnlyList<double[]> g, Record rec,
-                                  EngineUnrollState bar, IReadOnlyList<double[]> thetaBar, double[][] gBar, HrnnParameters gw)
+    internal static void Backward(CoordinateWeights cw, HrnnParameters w, TbpttEngineState prev, IReadOnlyList<double[]> g, Record rec,
+                                  TbpttEngineState bar, IReadOnlyList<double[]> thetaBar, double[][] gBar, HrnnParameters gw)
         => BackwardBatch(cw, w, [new AdjointItem(prev, g, rec, bar, thetaBar, gBar, gw)]);
 
     /// <summary>
