@@ -1,4 +1,4 @@
-using LearnedOpt.Interop;
+using LearnedOpt.Cpu;
 
 namespace LearnedOpt.MetaTraining.Gradients;
 
@@ -13,7 +13,7 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// </summary>
 public static class TbpttHrnnStep
 {
-    private const int H0 = HrnnParameters.H0, F = HrnnParameters.F, G0 = 3 * H0, I1 = H0 + F, PW = LoptHrnnGradNative.CoordWeights;
+    private const int H0 = HrnnParameters.H0, F = HrnnParameters.F, G0 = 3 * H0, I1 = H0 + F, PW = HrnnLayout.CoordinateWeights;
     private const double GradientLimit = 1e18;
 
     /// <summary>
@@ -183,7 +183,7 @@ public static class TbpttHrnnStep
             var xAdd = new double[F];
             for (int j = 0; j < H0; j++) hAdd[j] = inBar[j] / n;
             for (int j = 0; j < F; j++) xAdd[j] = inBar[H0 + j] / n;
-            accs[t] = new double[LoptHrnnGradNative.Accumulators];
+            accs[t] = new double[HrnnLayout.AdjointAccumulators];
             jobs.Add(new BackwardJob(rec.E0[t], g[t] as double[] ?? g[t].ToArray(), prev.Coords[t], bar.Coords[t], xAdd, hAdd, dBar, aBar, gBar[t], accs[t],
                                      rec.Mu, rec.Lambda));
         }
@@ -285,7 +285,7 @@ public static class TbpttHrnnStep
             rec.E0[t] = e0;
             rec.D[t] = new double[n];
             rec.A[t] = new double[n];
-            sums[t] = new double[LoptHrnnGradNative.Sums];
+            sums[t] = new double[HrnnLayout.ForwardSums];
             jobs.Add(new ForwardJob(e0, g[t] as double[] ?? g[t].ToArray(), st.Coords[t], next.Coords[t], rec.D[t], rec.A[t], sums[t], rec.Mu, rec.Lambda));
         }
         return rec;
