@@ -32,7 +32,7 @@ internal interface IBackendKernels
     WrapperKernels Wrappers(int count, IReadOnlyList<ulong>? seeds);
 
     /// <summary>Loss, gradient and HVP of a deterministic problem batch (test functions, bowls, quadratics, norms).</summary>
-    IProblemBatchKernels ProblemBatch(ProblemBatch batch);
+    IProblemBatchKernels ProblemBatch(HostProblemBatch batch);
 
     /// <summary>Loss, gradient and HVP of a classifier batch, on all rows or on given minibatch rows.</summary>
     IClassifierBatchKernels ClassifierBatch(ClassifierBatch batch);

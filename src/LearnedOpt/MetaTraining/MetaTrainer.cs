@@ -54,7 +54,7 @@ public sealed class MetaTrainer : IDisposable
             (sampler, LeftOutEntries) = BatchedUnrollEnvironment.Restrict(sampler, onto);
             _env = new BatchedUnrollEnvironment(config, sampler, Vector, onto);
         }
-        else _env = new HrnnUnrollEnvironment(config, sampler, Vector, backend);
+        else _env = new PerSlotUnrollEnvironment(config, sampler, Vector, backend);
         if (pairRunner != null && config.Unroll != MetaTrainingConfig.PerSlotUnroll)
             throw new ArgumentException($"unroll = {config.Unroll}: pairs run elsewhere need per-slot unrolls.", nameof(config));
         _estimator = pairRunner != null ? new Distributed.PlannedEstimator(config, new Distributed.EpisodePlanner(config, sampler), pairRunner, Vector.Length) : config.Estimator switch
@@ -62,7 +62,7 @@ public sealed class MetaTrainer : IDisposable
             "pes" => new PesEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads, config.Perturbations),
             "es" => new EsEstimator(_env, config.Sigma, config.Seed, config.EffectiveThreads, config.Perturbations),
             // TBPTT unrolls per slot; on a CUDA unroll backend its per-coordinate forward and adjoint run there.
-            "tbptt" => new TbpttEstimator((HrnnUnrollEnvironment)_env, Vector, config.EffectiveThreads,
+            "tbptt" => new TbpttEstimator((PerSlotUnrollEnvironment)_env, Vector, config.EffectiveThreads,
                 _tbpttEngine = unrollBackend?.Kernels.CoordinateEngine()),
             _ => throw new ArgumentException($"Unknown estimator '{config.Estimator}'.", nameof(config)),
         };
@@ -97,7 +97,7 @@ public sealed class MetaTrainer : IDisposable
     public ValidationDiagnostics? LastDiagnostics { get; private set; }
 
     /// <summary>Episodes ended early by a blow-up (per-slot unrolls with a reset rule; 0 otherwise).</summary>
-    public long EpisodesReset => _estimator is Distributed.PlannedEstimator p ? p.EpisodesReset : _env is HrnnUnrollEnvironment e ? e.EpisodesReset : 0;
+    public long EpisodesReset => _estimator is Distributed.PlannedEstimator p ? p.EpisodesReset : _env is PerSlotUnrollEnvironment e ? e.EpisodesReset : 0;
 
     /// <summary>The estimator (a planned one reports replays and lost slots).</summary>
     public IMetaGradientEstimator Estimator => _estimator;

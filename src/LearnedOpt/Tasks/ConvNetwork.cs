@@ -148,16 +148,8 @@ internal sealed class ConvNetwork
         var hw = theta[2 * blocks];
         var hb = theta[2 * blocks + 1];
         var logits = ws.Logits;
-        double max = double.NegativeInfinity;
-        int arg = 0;
-        for (int c = 0; c < classes; c++)
-        {
-            logits[c] = hb[c] + VectorMath.DotFourLanes(hw.AsSpan(c * features, features), f);
-            if (logits[c] > max) { max = logits[c]; arg = c; }
-        }
-        double sumExp = 0;
-        for (int c = 0; c < classes; c++) sumExp += Math.Exp(logits[c] - max);
-        double lse = max + Math.Log(sumExp);
+        for (int c = 0; c < classes; c++) logits[c] = hb[c] + VectorMath.DotFourLanes(hw.AsSpan(c * features, features), f);
+        double lse = SoftmaxCrossEntropy.LogSumExp(logits, out int arg);
         double loss = lse - logits[label];
         if (gradient == null) return (loss, arg == label);
 

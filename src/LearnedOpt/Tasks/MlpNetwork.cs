@@ -158,13 +158,7 @@ internal sealed class MlpNetwork
         {
             var z = h[L].AsSpan(r * classes, classes);
             int y = data.Label(rows[r]);
-            double max = double.NegativeInfinity;
-            int arg = 0;
-            for (int k = 0; k < classes; k++)
-                if (z[k] > max) { max = z[k]; arg = k; }
-            double sumExp = 0;
-            for (int k = 0; k < classes; k++) sumExp += Math.Exp(z[k] - max);
-            double lse = max + Math.Log(sumExp);
+            double lse = SoftmaxCrossEntropy.LogSumExp(z, out int arg);
             loss += lse - z[y];
             if (arg == y) correct++;
             if (gradient != null)

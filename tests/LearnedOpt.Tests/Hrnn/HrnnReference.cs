@@ -16,10 +16,17 @@ internal sealed class HrnnReference
     private readonly double _lambda, _o;
 
     public HrnnReference(HrnnWeights weights, long[] lengths, double initialLogLr)
+        : this(HrnnWeights.Layout(weights.H0, weights.H1, weights.H2).ToDictionary(e => e.Name, e => weights.Get(e.Name).Select(x => (double)x).ToArray()),
+               weights.H1, weights.H2, lengths, initialLogLr)
     {
-        _w = HrnnWeights.Layout(weights.H0, weights.H1, weights.H2).ToDictionary(e => e.Name, e => weights.Get(e.Name).Select(x => (double)x).ToArray());
-        _h1 = weights.H1;
-        _h2 = weights.H2;
+    }
+
+    /// <summary>From float64 weights by tensor name (file layout), e.g. to difference the step in float64.</summary>
+    public HrnnReference(IReadOnlyDictionary<string, double[]> weights, int h1, int h2, long[] lengths, double initialLogLr)
+    {
+        _w = weights.ToDictionary(p => p.Key, p => (double[])p.Value.Clone());
+        _h1 = h1;
+        _h2 = h2;
         _lambda = 1.0 / (1.0 + Math.Exp(-_w["lr/momentum_logit"][0]));
         _o = _w["lr/step_offset"][0];
         Tensors = lengths.Select(n => new TensorState(n, _w["cell/param/h0"], _w["cell/tensor/h0"], initialLogLr)).ToArray();
@@ -49,7 +56,10 @@ internal sealed class HrnnReference
     public double[] G { get; private set; }
 
     /// <summary>One step; returns each tensor's update Δθ (θ' = θ − Δθ), all zeros for a skipped tensor.</summary>
-    public double[][] Step(float[][] grads)
+    public double[][] Step(float[][] grads) => Step(grads.Select(g => Array.ConvertAll(g, v => (double)v)).ToArray());
+
+    /// <summary>One step with float64 gradients; returns each tensor's update Δθ as <see cref="Step(float[][])"/>.</summary>
+    public double[][] Step(double[][] grads)
     {
         double ellSum = 0, count = 0;
         foreach (var t in Tensors)
@@ -68,7 +78,7 @@ internal sealed class HrnnReference
             var t = Tensors[k];
             var g = grads[k];
             updates[k] = new double[t.N];
-            if (t.N == 0 || g.Any(x => !float.IsFinite(x) || Math.Abs(x) > 1e18)) continue;
+            if (t.N == 0 || g.Any(x => !double.IsFinite(x) || Math.Abs(x) > 1e18)) continue;
             var e0 = Affine(t.Sk, _w["bias/param_from_tensor/w"], _w["bias/param_from_tensor/b"], 3 * H0);
             for (int j = 0; j < e0.Length; j++) e0[j] += ePg[j];
             var d = new double[t.N];

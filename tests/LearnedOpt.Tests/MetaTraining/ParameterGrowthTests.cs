@@ -96,7 +96,7 @@ public class ParameterGrowthTests
         var phi = vector.Flatten(Runaway());
 
         var withReset = Config(resetRatio: 2);
-        var env = new HrnnUnrollEnvironment(withReset, new EnsembleSampler(withReset.Ensemble, withReset.MaxParameters), vector, backend);
+        var env = new PerSlotUnrollEnvironment(withReset, new EnsembleSampler(withReset.Ensemble, withReset.MaxParameters), vector, backend);
         var pes = new PesEstimator(env, withReset.Sigma, withReset.Seed, 2);
         var g = pes.Estimate(phi).Gradient;
         Assert.All(Enumerable.Range(0, env.Slots), i => Assert.True(env.BlewUp(i), $"slot {i} did not blow up"));
@@ -108,7 +108,7 @@ public class ParameterGrowthTests
 
         // The same draws without the rule: the episodes continue and the estimate is not zero.
         var noReset = Config(resetRatio: 0);
-        var env2 = new HrnnUnrollEnvironment(noReset, new EnsembleSampler(noReset.Ensemble, noReset.MaxParameters), vector, backend);
+        var env2 = new PerSlotUnrollEnvironment(noReset, new EnsembleSampler(noReset.Ensemble, noReset.MaxParameters), vector, backend);
         var g2 = new PesEstimator(env2, noReset.Sigma, noReset.Seed, 2).Estimate(phi).Gradient;
         Assert.Contains(g2, v => v != 0);
         Assert.All(env2.NextTruncations(), t => Assert.False(t.StartsEpisode));
@@ -121,8 +121,8 @@ public class ParameterGrowthTests
         using var backend = new CpuBackend();
         var vector = new HrnnParameterVector(20, 20);
         var cfg = SmallConfigs.Tiny(1) with { ParameterScaleMax = 1000 };
-        var env = new HrnnUnrollEnvironment(cfg, new EnsembleSampler(cfg.Ensemble, cfg.MaxParameters), vector, backend);
-        var plain = new HrnnUnrollEnvironment(SmallConfigs.Tiny(1), new EnsembleSampler(cfg.Ensemble, cfg.MaxParameters), vector, backend);
+        var env = new PerSlotUnrollEnvironment(cfg, new EnsembleSampler(cfg.Ensemble, cfg.MaxParameters), vector, backend);
+        var plain = new PerSlotUnrollEnvironment(SmallConfigs.Tiny(1), new EnsembleSampler(cfg.Ensemble, cfg.MaxParameters), vector, backend);
         env.NextTruncations();
         plain.NextTruncations();
         var scales = new List<double>();

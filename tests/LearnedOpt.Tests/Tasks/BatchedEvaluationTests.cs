@@ -44,7 +44,7 @@ public class BatchedEvaluationTests
 
     private static void Compare(IReadOnlyList<FlatTask> tasks, double tolerance)
     {
-        var batch = ProblemBatch.Create(tasks);
+        var batch = HostProblemBatch.Create(tasks);
         int dim = batch.Dimension;
         var rng = new Rng(17);
         var theta = new float[tasks.Count * dim];
@@ -89,7 +89,7 @@ public class BatchedEvaluationTests
     [Fact]
     public void LossOnlyAndGradientOnlyCallsAgreeWithTheFullCall()
     {
-        var batch = ProblemBatch.Create(Enumerable.Range(0, 8).Select(i => (FlatTask)new NormTask(9, 2, (ulong)i)).ToList());
+        var batch = HostProblemBatch.Create(Enumerable.Range(0, 8).Select(i => (FlatTask)new NormTask(9, 2, (ulong)i)).ToList());
         var theta = Enumerable.Range(0, 72).Select(i => (float)Math.Sin(i)).ToArray();
         var (l1, g1) = (new float[8], new float[72]);
         var (l2, g2) = (new float[8], new float[72]);
@@ -106,9 +106,9 @@ public class BatchedEvaluationTests
         var batch = new TestFunctionBatch(TestFunction.Booth, 4);
         var e = Assert.Throws<ArgumentException>(() => batch.Evaluate(new float[7], new float[4], new float[8]));
         Assert.Equal("theta", e.ParamName);
-        Assert.Throws<ArgumentException>(() => ProblemBatch.Create([new QuadraticTask(3, 1), new QuadraticTask(4, 1)]));
-        Assert.Throws<NotSupportedException>(() => ProblemBatch.Create([new BowlTask(1), new QuadraticTask(2, 1)]));
-        Assert.Throws<NotSupportedException>(() => ProblemBatch.Create([new MatMulTask(2, 5)]));
+        Assert.Throws<ArgumentException>(() => HostProblemBatch.Create([new QuadraticTask(3, 1), new QuadraticTask(4, 1)]));
+        Assert.Throws<NotSupportedException>(() => HostProblemBatch.Create([new BowlTask(1), new QuadraticTask(2, 1)]));
+        Assert.Throws<NotSupportedException>(() => HostProblemBatch.Create([new MatMulTask(2, 5)]));
     }
 
     [Fact]

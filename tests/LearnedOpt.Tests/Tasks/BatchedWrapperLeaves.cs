@@ -6,7 +6,7 @@ namespace LearnedOpt.Tests.Tasks;
 
 /// <summary>
 /// The leaf factory of the wrapper tests: the deterministic data-free families (test functions,
-/// bowls, quadratics, norms) through the production <see cref="ProblemBatchAdapter"/>, recording
+/// bowls, quadratics, norms) through the production <see cref="HostBatchedProblem"/>, recording
 /// every list it is asked for (the builder must only ask for plain, noise-free leaves).
 /// </summary>
 internal sealed class BatchedWrapperLeaves(IBackend backend)
@@ -17,6 +17,6 @@ internal sealed class BatchedWrapperLeaves(IBackend backend)
     {
         Requests.Add(tasks);
         if (tasks[0] is not (TestFunctionTask or BowlTask or QuadraticTask or NormTask)) return null;
-        return new ProblemBatchAdapter(backend, ProblemBatch.Create(tasks));
+        return new HostBatchedProblem(backend, HostProblemBatch.Create(tasks));
     }
 }

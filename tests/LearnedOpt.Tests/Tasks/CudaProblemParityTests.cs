@@ -42,7 +42,7 @@ public class CudaProblemParityTests(CudaBackendFixture fixture) : IClassFixture<
         var cuda = fixture.Backend;
         int count = name.StartsWith("testfn-", StringComparison.Ordinal) || name == "bowl" ? 5000 : 300;
         var tasks = Make(name, count);
-        var cpu = ProblemBatch.Create(tasks);
+        var cpu = HostProblemBatch.Create(tasks);
         int n = cpu.Count * cpu.Dimension;
         var rng = new Rng(99).Fork(name);
         var theta = new float[n];

@@ -49,7 +49,7 @@ internal sealed unsafe class CpuCoordinateEngine : HrnnCoordinateEngine
         for (int t = 0; t < tensors.Count; t++)
         {
             var data = Own<HostTensor>(tensors[t], -1, nameof(tensors)).Data;
-            for (int i = 0; i < tensors[t].Length; i++) sum += data[i * State + HrnnUnrollState.OffEll];
+            for (int i = 0; i < tensors[t].Length; i++) sum += data[i * State + TbpttHrnnState.OffEll];
         }
         return sum;
     }
@@ -57,7 +57,7 @@ internal sealed unsafe class CpuCoordinateEngine : HrnnCoordinateEngine
     public override void AddToEll(CoordinateTensor adjoint, double value)
     {
         var t = Own<HostTensor>(adjoint, -1, nameof(adjoint));
-        for (int i = 0; i < t.Length; i++) t.Data[i * State + HrnnUnrollState.OffEll] += value;
+        for (int i = 0; i < t.Length; i++) t.Data[i * State + TbpttHrnnState.OffEll] += value;
     }
 
     public override CoordinateWeights Place(double[] pack)

@@ -19,7 +19,7 @@ internal sealed class CpuKernels(CpuBackend backend) : IBackendKernels
 
     public WrapperKernels Wrappers(int count, IReadOnlyList<ulong>? seeds) => new CpuWrapperKernels(backend, count, seeds);
 
-    public IProblemBatchKernels ProblemBatch(ProblemBatch batch) => new CpuProblemBatchKernels(batch);
+    public IProblemBatchKernels ProblemBatch(HostProblemBatch batch) => new CpuProblemBatchKernels(batch);
 
     public IClassifierBatchKernels ClassifierBatch(ClassifierBatch batch) => new CpuClassifierBatchKernels(batch);
     public IConvNetBatch ConvNet(ConvNetShape shape, LabeledDataset data, int count) => new CpuConvNetBatch(shape, data, count);

@@ -26,9 +26,6 @@ internal sealed unsafe class CudaClassifierBatch : IClassifierBatchKernels
     private const string File = "classifier.cu";
     private const int Block = 256; // LOPT_CLF_BLOCK in classifier.cu
 
-    // Strided-batched GEMMs are issued in chunks of at most this many instances (a grid limit of some cuBLAS kernels).
-    private const int MaxGemmBatch = 65535;
-
     private readonly CudaBackend _backend;
     private readonly int[] _widths;
     private readonly int _layers;
@@ -173,15 +170,15 @@ internal sealed unsafe class CudaClassifierBatch : IClassifierBatchKernels
             int nIn = _widths[l], nOut = _widths[l + 1];
             bool hidden = l < _layers - 1;
             ulong a = ActIn(l, input), outp = hidden ? _act[l + 1]!.View.DevicePointer : _z.View.DevicePointer;
-            Gemm(false, false, nOut, batch, nIn, 1f, At(theta, pOff), nOut, Dimension, a, nIn, (long)batch * nIn, 0f, outp, nOut, (long)batch * nOut);
-            BiasAct(batch, nOut, At(theta, pOff + nIn * nOut), outp, hidden);
+            Gemm(false, false, nOut, batch, nIn, 1f, InstanceGemm.At(theta, pOff), nOut, Dimension, a, nIn, (long)batch * nIn, 0f, outp, nOut, (long)batch * nOut);
+            BiasAct(batch, nOut, InstanceGemm.At(theta, pOff + nIn * nOut), outp, hidden);
             if (wantHvp)
             {
                 ulong rout = hidden ? _ract![l + 1]!.View.DevicePointer : _rz!.View.DevicePointer;
-                Gemm(false, false, nOut, batch, nIn, 1f, At(v, pOff), nOut, Dimension, a, nIn, (long)batch * nIn, 0f, rout, nOut, (long)batch * nOut);
+                Gemm(false, false, nOut, batch, nIn, 1f, InstanceGemm.At(v, pOff), nOut, Dimension, a, nIn, (long)batch * nIn, 0f, rout, nOut, (long)batch * nOut);
                 if (l > 0)
-                    Gemm(false, false, nOut, batch, nIn, 1f, At(theta, pOff), nOut, Dimension, _ract![l]!.View.DevicePointer, nIn, (long)batch * nIn, 1f, rout, nOut, (long)batch * nOut);
-                BiasActR(batch, nOut, At(v, pOff + nIn * nOut), hidden ? outp : 0, rout);
+                    Gemm(false, false, nOut, batch, nIn, 1f, InstanceGemm.At(theta, pOff), nOut, Dimension, _ract![l]!.View.DevicePointer, nIn, (long)batch * nIn, 1f, rout, nOut, (long)batch * nOut);
+                BiasActR(batch, nOut, InstanceGemm.At(v, pOff + nIn * nOut), hidden ? outp : 0, rout);
             }
             pOff += nIn * nOut + nOut;
         }
@@ -207,26 +204,26 @@ internal sealed unsafe class CudaClassifierBatch : IClassifierBatchKernels
             long sIn = (long)batch * nIn, sOut = (long)batch * nOut;
             if (wantGrad)
             {
-                Gemm(false, true, nOut, nIn, batch, 1f, d, nOut, sOut, a, nIn, sIn, 0f, At(grad, pOff), nOut, Dimension);
-                Gemm(false, false, nOut, 1, batch, 1f, d, nOut, sOut, ones, batch, broadcast, 0f, At(grad, bOff), nOut, Dimension);
+                Gemm(false, true, nOut, nIn, batch, 1f, d, nOut, sOut, a, nIn, sIn, 0f, InstanceGemm.At(grad, pOff), nOut, Dimension);
+                Gemm(false, false, nOut, 1, batch, 1f, d, nOut, sOut, ones, batch, broadcast, 0f, InstanceGemm.At(grad, bOff), nOut, Dimension);
             }
             if (wantHvp)
             {
                 ulong rd = rcur!.View.DevicePointer;
-                Gemm(false, true, nOut, nIn, batch, 1f, rd, nOut, sOut, a, nIn, sIn, 0f, At(hv, pOff), nOut, Dimension);
+                Gemm(false, true, nOut, nIn, batch, 1f, rd, nOut, sOut, a, nIn, sIn, 0f, InstanceGemm.At(hv, pOff), nOut, Dimension);
                 if (l > 0)
-                    Gemm(false, true, nOut, nIn, batch, 1f, d, nOut, sOut, _ract![l]!.View.DevicePointer, nIn, sIn, 1f, At(hv, pOff), nOut, Dimension);
-                Gemm(false, false, nOut, 1, batch, 1f, rd, nOut, sOut, ones, batch, broadcast, 0f, At(hv, bOff), nOut, Dimension);
+                    Gemm(false, true, nOut, nIn, batch, 1f, d, nOut, sOut, _ract![l]!.View.DevicePointer, nIn, sIn, 1f, InstanceGemm.At(hv, pOff), nOut, Dimension);
+                Gemm(false, false, nOut, 1, batch, 1f, rd, nOut, sOut, ones, batch, broadcast, 0f, InstanceGemm.At(hv, bOff), nOut, Dimension);
             }
             if (l == 0) break;
             ulong e = next.View.DevicePointer;
-            Gemm(true, false, nIn, batch, nOut, 1f, At(theta, pOff), nOut, Dimension, d, nOut, sOut, 0f, e, nIn, sIn);
+            Gemm(true, false, nIn, batch, nOut, 1f, InstanceGemm.At(theta, pOff), nOut, Dimension, d, nOut, sOut, 0f, e, nIn, sIn);
             ulong re = 0;
             if (wantHvp)
             {
                 re = rnext!.View.DevicePointer;
-                Gemm(true, false, nIn, batch, nOut, 1f, At(theta, pOff), nOut, Dimension, rcur!.View.DevicePointer, nOut, sOut, 0f, re, nIn, sIn);
-                Gemm(true, false, nIn, batch, nOut, 1f, At(v, pOff), nOut, Dimension, d, nOut, sOut, 1f, re, nIn, sIn);
+                Gemm(true, false, nIn, batch, nOut, 1f, InstanceGemm.At(theta, pOff), nOut, Dimension, rcur!.View.DevicePointer, nOut, sOut, 0f, re, nIn, sIn);
+                Gemm(true, false, nIn, batch, nOut, 1f, InstanceGemm.At(v, pOff), nOut, Dimension, d, nOut, sOut, 1f, re, nIn, sIn);
             }
             SigmoidBack((long)Count * batch * nIn, _act[l]!.View.DevicePointer, wantHvp ? _ract![l]!.View.DevicePointer : 0, e, re);
             (cur, next) = (next, cur);
@@ -240,20 +237,10 @@ internal sealed unsafe class CudaClassifierBatch : IClassifierBatchKernels
     /// <summary>Layer l's input: the (gathered) data for l = 0, else the hidden activations.</summary>
     private ulong ActIn(int l, Input input) => l == 0 ? input.X : _act[l]!.View.DevicePointer;
 
-    private static ulong At(ulong basePointer, long floats) => basePointer + (ulong)(floats * sizeof(float));
-
-    /// <summary>Column-major strided-batched GEMM over all instances, in chunks of at most <see cref="MaxGemmBatch"/>.</summary>
+    /// <summary>Column-major strided-batched GEMM over all instances.</summary>
     private void Gemm(bool ta, bool tb, int m, int n, int k, float alpha, ulong a, int lda, long sa, ulong b, int ldb, long sb,
         float beta, ulong c, int ldc, long sc)
-    {
-        var blas = _backend.Blas;
-        for (int start = 0; start < Count; start += MaxGemmBatch)
-        {
-            int chunk = Math.Min(MaxGemmBatch, Count - start);
-            blas.SgemmStridedBatched(ta, tb, m, n, k, alpha, At(a, start * sa), lda, sa, At(b, start * sb), ldb, sb,
-                beta, At(c, start * sc), ldc, sc, chunk);
-        }
-    }
+        => InstanceGemm.Run(_backend.Blas, Count, ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc);
 
     private void BiasAct(int batch, int nOut, ulong bias, ulong z, bool hidden)
     {

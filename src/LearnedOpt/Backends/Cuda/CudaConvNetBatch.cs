@@ -30,7 +30,6 @@ internal sealed unsafe class CudaConvNetBatch : IConvNetBatch
 {
     private const string File = "convnet.cu";
     private const int Block = 256; // LOPT_CNN_BLOCK in convnet.cu
-    private const int MaxGemmBatch = 65535; // a grid limit of some cuBLAS kernels
 
     private readonly CudaBackend _backend;
     private readonly List<DeviceBuffer> _owned = [];
@@ -124,17 +123,17 @@ internal sealed unsafe class CudaConvNetBatch : IConvNetBatch
             int nCols = checked(batch * h * w);
             ulong cols = _cols[l].View.DevicePointer, act = _act[l].View.DevicePointer;
             Launch(_im2col, count * k * nCols, batch, c, h, w, _maps[l].View.DevicePointer, cols);
-            Gemm(false, false, nCols, co, k, cols, nCols, (long)k * nCols, At(th, _wOff[l]), k, dim, 0f, act, nCols, (long)co * nCols);
-            BiasRelu(co, nCols, At(th, _bOff[l]), act);
+            Gemm(false, false, nCols, co, k, cols, nCols, (long)k * nCols, InstanceGemm.At(th, _wOff[l]), k, dim, 0f, act, nCols, (long)co * nCols);
+            BiasRelu(co, nCols, InstanceGemm.At(th, _bOff[l]), act);
             Launch(_pool, count * batch * co * (h / 2) * (w / 2), batch, co, h, w, act, _maps[l + 1].View.DevicePointer);
         }
 
         int classes = s.Classes, features = s.Features;
         ulong feat = _maps[s.Blocks].View.DevicePointer, logits = _logits!.View.DevicePointer;
         ulong delta = wantGrad ? _delta!.View.DevicePointer : 0, terms = _terms!.View.DevicePointer, y = _yb!.View.DevicePointer;
-        Gemm(true, false, classes, batch, features, At(th, _headW), features, dim, feat, features, (long)batch * features, 0f, logits, classes, (long)batch * classes);
+        Gemm(true, false, classes, batch, features, InstanceGemm.At(th, _headW), features, dim, feat, features, (long)batch * features, 0f, logits, classes, (long)batch * classes);
         {
-            ulong hb = At(th, _headB);
+            ulong hb = InstanceGemm.At(th, _headB);
             var args = stackalloc void*[] { &count, &batch, &classes, &dim, &hb, &y, &logits, &terms, &delta };
             _backend.Launch(_xent, _backend.GridFor(count * batch), Block, args);
         }
@@ -148,21 +147,21 @@ internal sealed unsafe class CudaConvNetBatch : IConvNetBatch
 
         ulong g = gradient.DevicePointer, ones = _ones!.View.DevicePointer;
         const long broadcast = 0; // every instance reads the same ones vector
-        Gemm(false, true, features, classes, batch, feat, features, (long)batch * features, delta, classes, (long)batch * classes, 0f, At(g, _headW), features, dim);
-        Gemm(false, false, classes, 1, batch, delta, classes, (long)batch * classes, ones, batch, broadcast, 0f, At(g, _headB), classes, dim);
+        Gemm(false, true, features, classes, batch, feat, features, (long)batch * features, delta, classes, (long)batch * classes, 0f, InstanceGemm.At(g, _headW), features, dim);
+        Gemm(false, false, classes, 1, batch, delta, classes, (long)batch * classes, ones, batch, broadcast, 0f, InstanceGemm.At(g, _headB), classes, dim);
         var (dmap, dmapNext) = (_dmapA!, _dmapB!);
-        Gemm(false, false, features, batch, classes, At(th, _headW), features, dim, delta, classes, (long)batch * classes, 0f, dmap.View.DevicePointer, features, (long)batch * features);
+        Gemm(false, false, features, batch, classes, InstanceGemm.At(th, _headW), features, dim, delta, classes, (long)batch * classes, 0f, dmap.View.DevicePointer, features, (long)batch * features);
         for (int l = s.Blocks - 1; l >= 0; l--)
         {
             int c = s.Channels[l], co = s.Channels[l + 1], h = s.Heights[l], w = s.Widths[l], k = c * 9;
             int nCols = checked(batch * h * w);
             ulong act = _act[l].View.DevicePointer, cols = _cols[l].View.DevicePointer, dact = _dact!.View.DevicePointer;
             Launch(_poolBack, count * co * (long)nCols, batch, co, h, w, act, dmap.View.DevicePointer, dact);
-            Gemm(true, false, k, co, nCols, cols, nCols, (long)k * nCols, dact, nCols, (long)co * nCols, 0f, At(g, _wOff[l]), k, dim);
-            Gemm(true, false, co, 1, nCols, dact, nCols, (long)co * nCols, ones, nCols, broadcast, 0f, At(g, _bOff[l]), co, dim);
+            Gemm(true, false, k, co, nCols, cols, nCols, (long)k * nCols, dact, nCols, (long)co * nCols, 0f, InstanceGemm.At(g, _wOff[l]), k, dim);
+            Gemm(true, false, co, 1, nCols, dact, nCols, (long)co * nCols, ones, nCols, broadcast, 0f, InstanceGemm.At(g, _bOff[l]), co, dim);
             if (l == 0) break;
             ulong dcols = _dcols!.View.DevicePointer;
-            Gemm(false, true, nCols, k, co, dact, nCols, (long)co * nCols, At(th, _wOff[l]), k, dim, 0f, dcols, nCols, (long)k * nCols);
+            Gemm(false, true, nCols, k, co, dact, nCols, (long)co * nCols, InstanceGemm.At(th, _wOff[l]), k, dim, 0f, dcols, nCols, (long)k * nCols);
             Launch(_col2im, count * batch * c * (long)h * w, batch, c, h, w, dcols, dmapNext.View.DevicePointer);
             (dmap, dmapNext) = (dmapNext, dmap);
         }
@@ -234,18 +233,9 @@ internal sealed unsafe class CudaConvNetBatch : IConvNetBatch
         _capacity = batch;
     }
 
-    private static ulong At(ulong basePointer, long floats) => basePointer + (ulong)(floats * sizeof(float));
-
-    /// <summary>C = A·B column-major for every instance (α = 1), in chunks of at most <see cref="MaxGemmBatch"/> instances.</summary>
+    /// <summary>C = A·B column-major for every instance (α = 1).</summary>
     private void Gemm(bool ta, bool tb, int m, int n, int k, ulong a, int lda, long sa, ulong b, int ldb, long sb, float beta, ulong c, int ldc, long sc)
-    {
-        for (int start = 0; start < Count; start += MaxGemmBatch)
-        {
-            int chunk = Math.Min(MaxGemmBatch, Count - start);
-            _backend.Blas.SgemmStridedBatched(ta, tb, m, n, k, 1f, At(a, start * sa), lda, sa, At(b, start * sb), ldb, sb,
-                beta, At(c, start * sc), ldc, sc, chunk);
-        }
-    }
+        => InstanceGemm.Run(_backend.Blas, Count, ta, tb, m, n, k, 1f, a, lda, sa, b, ldb, sb, beta, c, ldc, sc);
 
     private DeviceBuffer Own(long length)
     {

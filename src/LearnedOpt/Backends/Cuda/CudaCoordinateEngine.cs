@@ -20,7 +20,7 @@ namespace LearnedOpt.Backends.Cuda;
 internal sealed unsafe class CudaCoordinateEngine : HrnnCoordinateEngine
 {
     /// <summary>Threads per block of the hrnn_grad.cu kernels (LOPT_HG_BLOCK; they trap on any other).</summary>
-    public const int Block = NativeConstants.HgBlock;
+    private const int Block = NativeConstants.HgBlock;
 
     private const string File = "hrnn_grad.cu";
     private static readonly int F = HrnnParameters.F, H0 = HrnnParameters.H0;

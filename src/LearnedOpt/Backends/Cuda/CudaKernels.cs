@@ -19,7 +19,7 @@ internal sealed class CudaKernels(CudaBackend backend) : IBackendKernels
 
     public WrapperKernels Wrappers(int count, IReadOnlyList<ulong>? seeds) => new CudaWrapperKernels(backend, count, seeds);
 
-    public IProblemBatchKernels ProblemBatch(ProblemBatch batch) => new CudaProblemBatch(backend, batch);
+    public IProblemBatchKernels ProblemBatch(HostProblemBatch batch) => new CudaProblemBatch(backend, batch);
 
     public IClassifierBatchKernels ClassifierBatch(ClassifierBatch batch) => new CudaClassifierBatch(backend, batch);
     public IConvNetBatch ConvNet(ConvNetShape shape, LabeledDataset data, int count) => new CudaConvNetBatch(backend, shape, data, count);

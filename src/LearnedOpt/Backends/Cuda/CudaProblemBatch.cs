@@ -4,7 +4,7 @@ using LearnedOpt.Tasks.Batched;
 namespace LearnedOpt.Backends.Cuda;
 
 /// <summary>
-/// The GPU twin of a <see cref="ProblemBatch"/>: its coefficients uploaded once, evaluations on
+/// The GPU twin of a <see cref="HostProblemBatch"/>: its coefficients uploaded once, evaluations on
 /// device tensors by the kernels of native/kernels/problems.cu (the same math header as the CPU
 /// launchers). Work is queued on the backend's stream; call Synchronize or copy back to wait.
 /// </summary>
@@ -16,12 +16,12 @@ internal sealed unsafe class CudaProblemBatch : IProblemBatchKernels
     private const int MaxDenseN = (48 * 1024 / sizeof(float) - 32) / 3;
 
     private readonly CudaBackend _backend;
-    private readonly ProblemBatch _batch;
+    private readonly HostProblemBatch _batch;
     private readonly DeviceBuffer? _c0;
     private readonly DeviceBuffer? _c1;
     private readonly CudaFunction _kernel;
 
-    public CudaProblemBatch(CudaBackend backend, ProblemBatch batch)
+    public CudaProblemBatch(CudaBackend backend, HostProblemBatch batch)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(batch);

@@ -8,7 +8,7 @@ namespace LearnedOpt.MetaTraining.Batched;
 /// <summary>
 /// The production environment run batched on a backend (CPU library or CUDA): the episodic
 /// bookkeeping, truncation plan, F_init and checkpoint state are those of
-/// <see cref="HrnnUnrollEnvironment"/> (it is held inside), but the trajectories of a
+/// <see cref="PerSlotUnrollEnvironment"/> (it is held inside), but the trajectories of a
 /// meta-iteration advance in lock-step: per inner step one batched problem evaluation per
 /// distinct ensemble entry (per entry and start step where a problem's training step depends on
 /// the step) and one grouped HRNN step (<see cref="GroupedHrnnStep"/>, one group per trajectory
@@ -21,7 +21,7 @@ namespace LearnedOpt.MetaTraining.Batched;
 /// </summary>
 public sealed class BatchedUnrollEnvironment : IBatchedUnrollEnvironment
 {
-    private readonly HrnnUnrollEnvironment _episodes;
+    private readonly PerSlotUnrollEnvironment _episodes;
     private readonly HrnnParameterVector _vector;
     private readonly IBackend _backend;
     private readonly double _cap;
@@ -33,7 +33,7 @@ public sealed class BatchedUnrollEnvironment : IBatchedUnrollEnvironment
         ArgumentNullException.ThrowIfNull(config);
         _vector = vector ?? throw new ArgumentNullException(nameof(vector));
         _backend = backend ?? throw new ArgumentNullException(nameof(backend));
-        _episodes = new HrnnUnrollEnvironment(config, sampler, vector, backend);
+        _episodes = new PerSlotUnrollEnvironment(config, sampler, vector, backend);
         _cap = config.MaxPointLoss;
         _entriesFingerprint = Fingerprint(sampler.Entries.Select(e => e.Name));
     }

@@ -7,7 +7,7 @@ namespace LearnedOpt.MetaTraining.Distributed;
 /// <summary>
 /// The workers' half of the per-slot environment: builds an episode from its <see cref="EpisodeSpec"/>
 /// (problem, θ₀, F_init, data seed) and unrolls truncations of it with the HRNN, exactly as
-/// <see cref="HrnnUnrollEnvironment"/> does (same calls, same seeds), so a trajectory has the same
+/// <see cref="PerSlotUnrollEnvironment"/> does (same calls, same seeds), so a trajectory has the same
 /// bits on whichever machine runs it.
 /// </summary>
 public sealed class EpisodeExecutor

@@ -6,7 +6,7 @@ namespace LearnedOpt.MetaTraining.Distributed;
 /// The coordinator's half of the per-slot environment: the episodic bookkeeping and its random
 /// stream. Each plan draws, where an episode ends, the next episode (entry, instance seed, episode
 /// seed, length) and for every slot the next truncation length, in the same order and from the same
-/// stream as <see cref="HrnnUnrollEnvironment"/>, so that a planned run sees the same episodes as a
+/// stream as <see cref="PerSlotUnrollEnvironment"/>, so that a planned run sees the same episodes as a
 /// one-process run. Executing the episodes is <see cref="EpisodeExecutor"/>'s job.
 /// </summary>
 public sealed class EpisodePlanner

@@ -14,20 +14,20 @@ namespace LearnedOpt.MetaTraining.Estimators;
 /// </summary>
 public sealed class TbpttEstimator : IMetaGradientEstimator
 {
-    private readonly HrnnUnrollEnvironment _env;
+    private readonly PerSlotUnrollEnvironment _env;
     private readonly HrnnParameterVector _vector;
     private readonly double[]?[] _theta;
-    private readonly HrnnUnrollState?[] _state;
+    private readonly TbpttHrnnState?[] _state;
     private readonly int _threads;
     private readonly HrnnCoordinateEngine _engine;
 
-    public TbpttEstimator(HrnnUnrollEnvironment env, HrnnParameterVector vector, int threads = 1, HrnnCoordinateEngine? engine = null)
+    public TbpttEstimator(PerSlotUnrollEnvironment env, HrnnParameterVector vector, int threads = 1, HrnnCoordinateEngine? engine = null)
     {
         _env = env ?? throw new ArgumentNullException(nameof(env));
         _vector = vector ?? throw new ArgumentNullException(nameof(vector));
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         _theta = new double[]?[env.Slots];
-        _state = new HrnnUnrollState?[env.Slots];
+        _state = new TbpttHrnnState?[env.Slots];
         _threads = threads;
         _engine = engine ?? HrnnCoordinateEngine.Cpu;
     }
@@ -107,7 +107,7 @@ public sealed class TbpttEstimator : IMetaGradientEstimator
             _state[i] = null;
             if (_theta[i] == null || !bag.Contains($"{prefix}slot{i}/lengths")) continue;
             var lengths = bag.GetLongs($"{prefix}slot{i}/lengths").Select(l => checked((int)l)).ToArray();
-            var s = new HrnnUnrollState(lengths, _vector.H1, _vector.H2);
+            var s = new TbpttHrnnState(lengths, _vector.H1, _vector.H2);
             for (int t = 0; t < lengths.Length; t++)
             {
                 bag.GetDoubles($"{prefix}slot{i}/coords{t}", s.Coords[t].Length).CopyTo(s.Coords[t], 0);

@@ -2,7 +2,7 @@ namespace LearnedOpt.MetaTraining.Gradients;
 
 /// <summary>
 /// The 21 float64 state values (or their adjoints) of every coordinate of one parameter tensor,
-/// coordinate-major (<see cref="HrnnUnrollState.PerCoordinate"/>), in the memory of the
+/// coordinate-major (<see cref="TbpttHrnnState.PerCoordinate"/>), in the memory of the
 /// <see cref="HrnnCoordinateEngine"/> that allocated it (host arrays or device memory).
 /// </summary>
 public abstract class CoordinateTensor : IDisposable
@@ -20,7 +20,7 @@ public abstract class CoordinateTensor : IDisposable
     public int Length { get; }
 
     /// <summary>Number of doubles: <see cref="Length"/> × 21.</summary>
-    public long Values => (long)Length * HrnnUnrollState.PerCoordinate;
+    public long Values => (long)Length * TbpttHrnnState.PerCoordinate;
 
     public abstract void Dispose();
 }

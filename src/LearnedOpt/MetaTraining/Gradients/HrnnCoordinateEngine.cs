@@ -1,6 +1,6 @@
 using LearnedOpt.Backends;
 using LearnedOpt.Backends.Cpu;
-using LearnedOpt.Interop;
+using LearnedOpt.Cpu;
 
 namespace LearnedOpt.MetaTraining.Gradients;
 
@@ -14,7 +14,7 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// </summary>
 public abstract class HrnnCoordinateEngine : IDisposable
 {
-    public const int G0 = 3 * HrnnParameters.H0, State = HrnnUnrollState.PerCoordinate, Sums = LoptHrnnGradNative.Sums, Accumulators = LoptHrnnGradNative.Accumulators;
+    public const int G0 = 3 * HrnnParameters.H0, State = TbpttHrnnState.PerCoordinate, Sums = HrnnLayout.ForwardSums, Accumulators = HrnnLayout.AdjointAccumulators;
 
     /// <summary>The CPU library (stateless; host arrays).</summary>
     public static HrnnCoordinateEngine Cpu { get; } = new CpuCoordinateEngine();
@@ -144,7 +144,7 @@ public abstract class HrnnCoordinateEngine : IDisposable
 
     protected static void CheckPack(double[] pack)
     {
-        Need(pack, LoptHrnnGradNative.CoordWeights, nameof(pack));
+        Need(pack, HrnnLayout.CoordinateWeights, nameof(pack));
     }
 
     /// <summary>Checks the host arrays of a forward of n coordinates.</summary>

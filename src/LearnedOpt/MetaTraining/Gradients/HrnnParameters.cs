@@ -1,4 +1,4 @@
-using LearnedOpt.Interop;
+using LearnedOpt.Cpu;
 using LearnedOpt.IO;
 using LearnedOpt.Optimizers.Hrnn;
 
@@ -88,7 +88,7 @@ public sealed class HrnnParameters
     /// <summary>The per-coordinate weights packed for the native adjoint (LOPT_HRNN_W_COUNT = 737 values).</summary>
     public double[] CoordinatePack()
     {
-        var pack = new double[LoptHrnnGradNative.CoordWeights];
+        var pack = new double[HrnnLayout.CoordinateWeights];
         int at = 0;
         foreach (var part in CoordinateParts)
         {

@@ -98,7 +98,7 @@ public static class TbpttMetaGradient
         public required HrnnParameters W;
         public required CoordinateWeights Weights;
         public required ParallelOptions Threads;
-        public List<(EngineUnrollState State, double[][] Theta)>[] Checkpoints = [];
+        public List<(TbpttEngineState State, double[][] Theta)>[] Checkpoints = [];
 
         public static Batch Start(HrnnParameters w, IReadOnlyList<TbpttProblem> problems, IReadOnlyList<TbpttOptions> options, HrnnCoordinateEngine engine,
                                   int maxParallelism)
@@ -149,7 +149,7 @@ public static class TbpttMetaGradient
         public void Forward(bool keep)
         {
             var device = Engine.Device;
-            Checkpoints = Unrolls.Select(_ => new List<(EngineUnrollState, double[][])>()).ToArray();
+            Checkpoints = Unrolls.Select(_ => new List<(TbpttEngineState, double[][])>()).ToArray();
             using (PhaseTimer.Time(UnrollPhase.Task))
                 Each(Unrolls, u => u.Losses[0] = u.Problem.Task.Loss(u.Theta, null));
             int longest = Unrolls.Max(u => u.Steps);
@@ -167,7 +167,7 @@ public static class TbpttMetaGradient
                     });
                 using (PhaseTimer.Time(UnrollPhase.OptimizerStep, device))
                 {
-                    HrnnUnrollStep.ForwardBatch(Weights, W, us.Select(u => new HrnnUnrollStep.StepItem(u.Current, u.Next, u.Theta, u.Gs[t])).ToArray());
+                    TbpttHrnnStep.ForwardBatch(Weights, W, us.Select(u => new TbpttHrnnStep.StepItem(u.Current, u.Next, u.Theta, u.Gs[t])).ToArray());
                     foreach (var u in us) (u.Current, u.Next) = (u.Next, u.Current);
                 }
                 using (PhaseTimer.Time(UnrollPhase.Task))
@@ -204,7 +204,7 @@ public static class TbpttMetaGradient
                         for (int q = 0; q < u.Lengths.Length; q++)
                             for (int i = 0; i < u.Lengths[q]; i++) u.ThetaBar[q][i] += scale * u.FGrad[q][i];
                     }
-                    HrnnUnrollStep.BackwardBatch(Weights, W, us.Select(u => new HrnnUnrollStep.AdjointItem(
+                    TbpttHrnnStep.BackwardBatch(Weights, W, us.Select(u => new TbpttHrnnStep.AdjointItem(
                         u.States[t - u.C0], u.Gs[t], u.Records[t - u.C0], u.Bar, u.ThetaBar, u.GBar, u.Gw)).ToArray());
                 }
                 // The Jacobian of the gradient fed at step t: the oracle's own when given (minibatch, mask).
@@ -235,8 +235,8 @@ public static class TbpttMetaGradient
                 var u = us[r];
                 int t = last(u), seg = t / u.K, c0 = seg * u.K, len = t + 1 - c0;
                 u.C0 = c0;
-                u.States = new EngineUnrollState[len];
-                u.Records = new HrnnUnrollStep.Record[len];
+                u.States = new TbpttEngineState[len];
+                u.Records = new TbpttHrnnStep.Record[len];
                 u.Thetas = new double[len + 1][][];
                 th[r] = Copy(Checkpoints[u.Index][seg].Theta);
                 u.States[0] = Checkpoints[u.Index][seg].State;
@@ -245,16 +245,16 @@ public static class TbpttMetaGradient
             for (int j = 0; j < longest; j++)
             {
                 var live = Enumerable.Range(0, us.Length).Where(r => j < us[r].States.Length).ToArray();
-                var items = new HrnnUnrollStep.StepItem[live.Length];
+                var items = new TbpttHrnnStep.StepItem[live.Length];
                 for (int x = 0; x < live.Length; x++)
                 {
                     var u = us[live[x]];
                     int len = u.States.Length;
                     u.Thetas[j] = Copy(th[live[x]]);
                     var next = j + 1 < len ? u.States[j + 1] = u.Slots[j + 1] : u.Slots[0];
-                    items[x] = new HrnnUnrollStep.StepItem(u.States[j], next, th[live[x]], u.Gs[u.C0 + j]);
+                    items[x] = new TbpttHrnnStep.StepItem(u.States[j], next, th[live[x]], u.Gs[u.C0 + j]);
                 }
-                var recs = HrnnUnrollStep.ForwardBatch(Weights, W, items);
+                var recs = TbpttHrnnStep.ForwardBatch(Weights, W, items);
                 for (int x = 0; x < live.Length; x++) us[live[x]].Records[j] = recs[x];
             }
             for (int r = 0; r < us.Length; r++) us[r].Thetas[us[r].States.Length] = th[r];
@@ -286,17 +286,17 @@ public static class TbpttMetaGradient
         public required GradientOracle Oracle;
         public required double[] Losses;
         public required double[][][] Gs;
-        public EngineUnrollState Current = null!, Next = null!;
+        public TbpttEngineState Current = null!, Next = null!;
 
         // The backward: state adjoint, k tape slots, θ̄, ḡ, ∇F, the Hessian product, dM/dφ; the
         // segment being walked back starts at C0 (States, Records: its tape; Thetas: θ before each step and after the last).
-        public EngineUnrollState Bar = null!;
-        public EngineUnrollState[] Slots = [];
+        public TbpttEngineState Bar = null!;
+        public TbpttEngineState[] Slots = [];
         public double[][] ThetaBar = [], GBar = [], FGrad = [], Hv = [];
         public HrnnParameters Gw = null!;
         public int C0;
-        public EngineUnrollState[] States = [];
-        public HrnnUnrollStep.Record[] Records = [];
+        public TbpttEngineState[] States = [];
+        public TbpttHrnnStep.Record[] Records = [];
         public double[][][] Thetas = [];
 
         public static Unroll Start(HrnnParameters w, TbpttProblem problem, TbpttOptions options, HrnnCoordinateEngine engine, int index)
@@ -314,7 +314,7 @@ public static class TbpttMetaGradient
             int[] lengths = task.Parameters.Select(p => checked((int)p.Length)).ToArray();
             var theta = CheckTheta(problem.Theta0, lengths, task.Name);
             bool fromInitial = problem.State0 == null;
-            var state = fromInitial ? HrnnUnrollState.Initial(w, lengths, problem.InitialLogLr) : problem.State0!;
+            var state = fromInitial ? TbpttHrnnState.Initial(w, lengths, problem.InitialLogLr) : problem.State0!;
             if (!state.Lengths.SequenceEqual(lengths) || state.H1 != w.H1 || state.H2 != w.H2)
                 throw new ArgumentException($"TbpttProblem.State0 does not fit task '{task.Name}' and weights {w.H1}/{w.H2}.", nameof(problem));
             var u = new Unroll
@@ -327,7 +327,7 @@ public static class TbpttMetaGradient
             };
             try
             {
-                u.Current = u.Own(EngineUnrollState.From(engine, state));
+                u.Current = u.Own(TbpttEngineState.From(engine, state));
                 u.Next = u.NewState();
             }
             catch
@@ -339,14 +339,14 @@ public static class TbpttMetaGradient
         }
 
         /// <summary>A zeroed state in the engine, released with the unroll.</summary>
-        public EngineUnrollState NewState() => Own(EngineUnrollState.Allocate(Engine, Lengths, W.H1, W.H2));
+        public TbpttEngineState NewState() => Own(TbpttEngineState.Allocate(Engine, Lengths, W.H1, W.H2));
 
         /// <summary>Allocates the backward's adjoints and tape slots (after the forward: its memory bound is per problem).</summary>
         public void StartBackward()
         {
             Gw = HrnnParameters.Zeros(W.H1, W.H2);
             Bar = NewState();
-            Slots = new EngineUnrollState[K];
+            Slots = new TbpttEngineState[K];
             for (int j = 0; j < K; j++) Slots[j] = NewState();
             ThetaBar = Lengths.Select(n => new double[n]).ToArray();
             GBar = Lengths.Select(n => new double[n]).ToArray();
@@ -362,10 +362,10 @@ public static class TbpttMetaGradient
             {
                 for (int q = 0; q < Lengths.Length; q++)
                 {
-                    var coords = new double[(long)Lengths[q] * HrnnUnrollState.PerCoordinate];
+                    var coords = new double[(long)Lengths[q] * TbpttHrnnState.PerCoordinate];
                     Engine.Download(Bar.Coords[q], coords);
                     for (int i = 0; i < Lengths[q]; i++)
-                        for (int j = 0; j < HrnnParameters.H0; j++) Gw.PH0[j] += coords[i * HrnnUnrollState.PerCoordinate + HrnnUnrollState.OffH + j];
+                        for (int j = 0; j < HrnnParameters.H0; j++) Gw.PH0[j] += coords[i * TbpttHrnnState.PerCoordinate + TbpttHrnnState.OffH + j];
                     for (int j = 0; j < W.H1; j++) Gw.TH0[j] += Bar.Sk[q][j];
                 }
                 for (int j = 0; j < W.H2; j++) Gw.GH0[j] += Bar.G[j];

@@ -30,7 +30,7 @@ public sealed record TbpttProblem(
     ITaskWithHessian Task,
     double[][] Theta0,
     double InitialLoss,
-    HrnnUnrollState? State0 = null,
+    TbpttHrnnState? State0 = null,
     GradientOracle? Oracle = null,
     double? InitialLogLr = null,
     TrainingHessianProduct? TrainingHessian = null);

@@ -12,5 +12,5 @@ public sealed class TbpttResult
     public required double[] Losses { get; init; }
     public required double[][][] InnerGradients { get; init; }
     public required double[][] FinalTheta { get; init; }
-    public required HrnnUnrollState FinalState { get; init; }
+    public required TbpttHrnnState FinalState { get; init; }
 }

@@ -40,7 +40,7 @@ public static class TrainingOracle
 
     /// <summary>A TBPTT problem fed the training gradients of episode steps start, start + 1, … with their exact Hessians.</summary>
     public static TbpttProblem Problem(FlatTask task, double[][] theta0, double initialLoss, ulong dataSeed, long start,
-                                       HrnnUnrollState? state0 = null, double? initialLogLr = null)
+                                       TbpttHrnnState? state0 = null, double? initialLogLr = null)
         => new(task, theta0, initialLoss, state0, Gradient(task, dataSeed, start), initialLogLr, Hessian(task, dataSeed, start));
 
     private static void Check(FlatTask task, long start)

@@ -1,5 +1,5 @@
 using LearnedOpt.Backends;
-using LearnedOpt.Interop;
+using LearnedOpt.Cpu;
 using LearnedOpt.Tensors;
 
 namespace LearnedOpt.Optimizers.Hrnn;
@@ -16,7 +16,7 @@ namespace LearnedOpt.Optimizers.Hrnn;
 /// </summary>
 public sealed class GroupedHrnnStep : IDisposable
 {
-    private const int H0 = LoptHrnnNative.H0, S = LoptHrnnNative.S, Rows = LoptHrnnNative.BlockFloats - 1;
+    private const int H0 = HrnnLayout.H0, S = HrnnLayout.S, Rows = HrnnLayout.BlockFloats - 1;
     private readonly HrnnGroups _groups;
     private readonly IHrnnKernels _kernels;
     private readonly DeviceBuffer _blocks, _s, _g, _e0, _etg, _ellMean, _mu;
@@ -47,7 +47,7 @@ public sealed class GroupedHrnnStep : IDisposable
         _kernels = backend.Kernels.GroupedHrnn(h1, h2, _groups);
         int k = _groups.TensorCount, gc = _groups.Count;
         _blockOffset = new long[k + 1];
-        for (int i = 0; i < k; i++) _blockOffset[i + 1] = _blockOffset[i] + checked(_groups.Lengths[i] * LoptHrnnNative.BlockFloats);
+        for (int i = 0; i < k; i++) _blockOffset[i + 1] = _blockOffset[i] + checked(_groups.Lengths[i] * HrnnLayout.BlockFloats);
         _blocks = backend.Allocate(Math.Max(_blockOffset[k], 1));
         _blockViews = Enumerable.Range(0, k).Select(i => Slice(_blocks.View, _blockOffset[i], _blockOffset[i + 1] - _blockOffset[i])).ToArray();
         _s = backend.Allocate((long)k * h1);
@@ -108,9 +108,9 @@ public sealed class GroupedHrnnStep : IDisposable
         {
             long n = _groups.Lengths[i];
             if (n == 0) continue;
-            var host = new float[checked(n * LoptHrnnNative.BlockFloats)];
+            var host = new float[checked(n * HrnnLayout.BlockFloats)];
             for (int j = 0; j < H0; j++) host.AsSpan((int)(j * n), (int)n).Fill(h0[j]);
-            host.AsSpan((int)(LoptHrnnNative.RowEll * n), (int)n).Fill(InitialLogLr);
+            host.AsSpan((int)(HrnnLayout.RowEll * n), (int)n).Fill(InitialLogLr);
             Backend.CopyFromHost(host, _blockViews[i]);
         }
         var s0 = w.Get("cell/tensor/h0");
@@ -155,8 +155,8 @@ public sealed class GroupedHrnnStep : IDisposable
             long n = _groups.Lengths[i];
             for (long r = 0; r < Rows; r++)
             {
-                bool nonNegative = r >= LoptHrnnNative.RowV && r < LoptHrnnNative.RowV + S;
-                bool unit = r is LoptHrnnNative.RowBeta or LoptHrnnNative.RowEta;
+                bool nonNegative = r >= HrnnLayout.RowV && r < HrnnLayout.RowV + S;
+                bool unit = r is HrnnLayout.RowBeta or HrnnLayout.RowEta;
                 for (long c = 0; c < n; c++)
                 {
                     float v = flat[(int)(at + r * n + c)];

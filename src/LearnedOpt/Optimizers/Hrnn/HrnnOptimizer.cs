@@ -1,5 +1,5 @@
 using LearnedOpt.Backends;
-using LearnedOpt.Interop;
+using LearnedOpt.Cpu;
 using LearnedOpt.IO;
 using LearnedOpt.Tensors;
 
@@ -18,7 +18,7 @@ public sealed class HrnnOptimizer : Optimizer
     /// <summary>ℓ₀ = ln 1e-4, the initial log learning rate of every coordinate (docs/hrnn.md R7).</summary>
     public static readonly float DefaultInitialLogLr = (float)Math.Log(1e-4);
 
-    private const int H0 = LoptHrnnNative.H0, S = LoptHrnnNative.S;
+    private const int H0 = HrnnLayout.H0, S = HrnnLayout.S;
     private readonly IHrnnKernels _kernels;
     private readonly DeviceBuffer[] _blocks;
     private readonly DeviceBuffer _s, _g, _e0, _etg, _ellMean, _mu;
@@ -33,7 +33,7 @@ public sealed class HrnnOptimizer : Optimizer
         InitialLogLr = l0;
         _kernels = backend.Kernels.Hrnn(weights, Tensors.Select(t => t.Length).ToArray());
         int k = Tensors.Count;
-        _blocks = Tensors.Select(t => backend.Allocate(checked(t.Length * LoptHrnnNative.BlockFloats))).ToArray();
+        _blocks = Tensors.Select(t => backend.Allocate(checked(t.Length * HrnnLayout.BlockFloats))).ToArray();
         _s = backend.Allocate((long)k * weights.H1);
         _g = backend.Allocate(weights.H2);
         _e0 = backend.Allocate((long)k * 3 * H0);
@@ -71,9 +71,9 @@ public sealed class HrnnOptimizer : Optimizer
         {
             long n = Tensors[i].Length;
             if (n == 0) continue;
-            var host = new float[checked(n * LoptHrnnNative.BlockFloats)];
+            var host = new float[checked(n * HrnnLayout.BlockFloats)];
             for (int j = 0; j < H0; j++) host.AsSpan((int)(j * n), (int)n).Fill(h0[j]);
-            host.AsSpan((int)(LoptHrnnNative.RowEll * n), (int)n).Fill(InitialLogLr);
+            host.AsSpan((int)(HrnnLayout.RowEll * n), (int)n).Fill(InitialLogLr);
             Backend.CopyFromHost(host, _blocks[i].View);
         }
         var s0 = Weights.Get("cell/tensor/h0");
@@ -99,11 +99,11 @@ public sealed class HrnnOptimizer : Optimizer
             long n = Tensors[i].Length;
             string p = $"param/{Tensors[i].Name}";
             list.Add(SafeTensor.FromFloats($"{p}/h", [H0, n], Rows(i, 0, H0)));
-            list.Add(SafeTensor.FromFloats($"{p}/m", [S, n], Rows(i, LoptHrnnNative.RowM, S)));
-            list.Add(SafeTensor.FromFloats($"{p}/v", [S, n], Rows(i, LoptHrnnNative.RowV, S)));
-            list.Add(SafeTensor.FromFloats($"{p}/decay_in", [n], Rows(i, LoptHrnnNative.RowBeta, 1)));
-            list.Add(SafeTensor.FromFloats($"{p}/decay_ms", [n], Rows(i, LoptHrnnNative.RowEta, 1)));
-            list.Add(SafeTensor.FromFloats($"{p}/log_lr", [n], Rows(i, LoptHrnnNative.RowEll, 1)));
+            list.Add(SafeTensor.FromFloats($"{p}/m", [S, n], Rows(i, HrnnLayout.RowM, S)));
+            list.Add(SafeTensor.FromFloats($"{p}/v", [S, n], Rows(i, HrnnLayout.RowV, S)));
+            list.Add(SafeTensor.FromFloats($"{p}/decay_in", [n], Rows(i, HrnnLayout.RowBeta, 1)));
+            list.Add(SafeTensor.FromFloats($"{p}/decay_ms", [n], Rows(i, HrnnLayout.RowEta, 1)));
+            list.Add(SafeTensor.FromFloats($"{p}/log_lr", [n], Rows(i, HrnnLayout.RowEll, 1)));
         }
         var s = Download(_s.View);
         for (int i = 0; i < Tensors.Count; i++)
@@ -130,13 +130,13 @@ public sealed class HrnnOptimizer : Optimizer
         {
             long n = Tensors[i].Length;
             string p = $"param/{Tensors[i].Name}";
-            var host = new float[checked(n * LoptHrnnNative.BlockFloats)];
+            var host = new float[checked(n * HrnnLayout.BlockFloats)];
             Load(state, source, $"{p}/h", [H0, n], host, 0, n);
-            Load(state, source, $"{p}/m", [S, n], host, LoptHrnnNative.RowM, n);
-            Load(state, source, $"{p}/v", [S, n], host, LoptHrnnNative.RowV, n, min: 0f);
-            Load(state, source, $"{p}/decay_in", [n], host, LoptHrnnNative.RowBeta, n, min: 0f, max: 1f);
-            Load(state, source, $"{p}/decay_ms", [n], host, LoptHrnnNative.RowEta, n, min: 0f, max: 1f);
-            Load(state, source, $"{p}/log_lr", [n], host, LoptHrnnNative.RowEll, n);
+            Load(state, source, $"{p}/m", [S, n], host, HrnnLayout.RowM, n);
+            Load(state, source, $"{p}/v", [S, n], host, HrnnLayout.RowV, n, min: 0f);
+            Load(state, source, $"{p}/decay_in", [n], host, HrnnLayout.RowBeta, n, min: 0f, max: 1f);
+            Load(state, source, $"{p}/decay_ms", [n], host, HrnnLayout.RowEta, n, min: 0f, max: 1f);
+            Load(state, source, $"{p}/log_lr", [n], host, HrnnLayout.RowEll, n);
             blocks[i] = host;
         }
         var sAll = new float[Tensors.Count * Weights.H1];

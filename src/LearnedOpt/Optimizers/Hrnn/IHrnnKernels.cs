@@ -14,7 +14,7 @@ internal readonly record struct HrnnSkipCounters(long SkippedTensorSteps, long U
 /// <summary>
 /// One backend's launchers of the HRNN step (hrnn_cpu.cpp or hrnn.cu) over one or more groups
 /// (independent optimizer instances, each with its own weight pack). Blocks are the tensors'
-/// state blocks (LoptHrnnNative.BlockFloats rows of n floats each).
+/// state blocks (HrnnLayout.BlockFloats rows of n floats each).
 /// </summary>
 internal interface IHrnnKernels : IDisposable
 {

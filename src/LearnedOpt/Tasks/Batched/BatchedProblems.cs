@@ -60,10 +60,10 @@ public static class BatchedProblems
 
     private static IBatchedProblem? Adapt(IBackend backend, IReadOnlyList<FlatTask> tasks)
     {
-        var batch = ProblemBatch.Create(tasks);
+        var batch = HostProblemBatch.Create(tasks);
         try
         {
-            return new ProblemBatchAdapter(backend, batch);
+            return new HostBatchedProblem(backend, batch);
         }
         catch (NotSupportedException)
         {

@@ -106,7 +106,7 @@ public static class BatchedThroughput
     }
 
     /// <summary>Throughput of any batch at seeded N(0,1) points on <paramref name="backend"/>.</summary>
-    public static double Measure(IBackend backend, ProblemBatch batch, int iterations = 10, ulong seed = 0)
+    public static double Measure(IBackend backend, HostProblemBatch batch, int iterations = 10, ulong seed = 0)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(batch);

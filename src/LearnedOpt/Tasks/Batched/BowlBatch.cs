@@ -4,7 +4,7 @@ using LearnedOpt.Tasks.Synthetic;
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>Bowls with their own 2 × 2 matrices.</summary>
-public sealed class BowlBatch : ProblemBatch
+public sealed class BowlBatch : HostProblemBatch
 {
     private readonly float[] _a;
 

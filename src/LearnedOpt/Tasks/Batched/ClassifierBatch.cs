@@ -6,11 +6,11 @@ namespace LearnedOpt.Tasks.Batched;
 /// <summary>
 /// Logistic-regression or sigmoid-MLP instances of one architecture, each with its own dataset,
 /// evaluated in one native call: loss and gradient (lopt_problems_classifier) and the exact
-/// Hessian-vector product (lopt_classifier_hvp, forward-over-reverse). <see cref="ProblemBatch.Evaluate"/>
-/// and <see cref="ProblemBatch.HessianVectorProduct"/> use all rows; <see cref="EvaluateRows"/> and
+/// Hessian-vector product (lopt_classifier_hvp, forward-over-reverse). <see cref="HostProblemBatch.Evaluate"/>
+/// and <see cref="HostProblemBatch.HessianVectorProduct"/> use all rows; <see cref="EvaluateRows"/> and
 /// <see cref="HessianVectorProductRows"/> a minibatch per instance.
 /// </summary>
-public sealed class ClassifierBatch : ProblemBatch
+public sealed class ClassifierBatch : HostProblemBatch
 {
     private readonly int[] _widths;
     private readonly float[] _x;

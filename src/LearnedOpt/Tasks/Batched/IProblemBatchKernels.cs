@@ -3,7 +3,7 @@ using LearnedOpt.Backends;
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>
-/// A <see cref="ProblemBatch"/>'s evaluations on one backend (from <see cref="IBackendKernels.ProblemBatch"/>),
+/// A <see cref="HostProblemBatch"/>'s evaluations on one backend (from <see cref="IBackendKernels.ProblemBatch"/>),
 /// on tensors that live there; pass TensorView.None to skip an output. Work may be queued asynchronously.
 /// </summary>
 internal interface IProblemBatchKernels : IDisposable

@@ -4,7 +4,7 @@ using LearnedOpt.Tasks.Synthetic;
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>Norm problems of one size n and one exponent p, each with its own W and y.</summary>
-public sealed class NormBatch : ProblemBatch
+public sealed class NormBatch : HostProblemBatch
 {
     private readonly float[] _w;
     private readonly float[] _y;

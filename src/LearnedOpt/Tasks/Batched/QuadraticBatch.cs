@@ -4,7 +4,7 @@ using LearnedOpt.Tasks.Synthetic;
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>Quadratics of one size n, each with its own W and y.</summary>
-public sealed class QuadraticBatch : ProblemBatch
+public sealed class QuadraticBatch : HostProblemBatch
 {
     private readonly float[] _w;
     private readonly float[] _y;

@@ -8,25 +8,19 @@ namespace LearnedOpt.Tasks.Synthetic;
 /// A small ConvNet (<see cref="ConvNetShape"/>: 3×3 convolution, ReLU, 2×2 max-pool blocks and a
 /// linear head) as a meta-training problem: softmax cross-entropy, mean over the rows of a small
 /// labelled dataset that the instance owns (its whole "training set", so the full loss the
-/// meta-objective reads stays affordable), minibatches from the epoch schedule. The math is
-/// <see cref="ConvNetClassificationTask"/>'s (same tensors, same PyTorch initialisation, uniform in
-/// ±1/√fan_in); this class lays it on one flat vector. No Hessian-vector product, as for
-/// <see cref="ReluClassifierTask"/> (the ES and PES estimators do not need one).
+/// meta-objective reads stays affordable), minibatches from the epoch schedule (<see cref="LabeledClassifierTask"/>).
+/// The math is <see cref="ConvNetClassificationTask"/>'s (same tensors, same PyTorch initialisation,
+/// uniform in ±1/√fan_in); this class lays it on one flat vector.
 /// </summary>
-public sealed class ConvNetClassifierTask : FlatTask
+public sealed class ConvNetClassifierTask : LabeledClassifierTask
 {
     private readonly ConvNetwork _net;
-    private readonly EpochBatchSchedule _schedule;
-    private readonly int _batchSize;
 
     public ConvNetClassifierTask(string name, string family, LabeledDataset data, ConvNetShape shape, int batchSize)
-        : base(name, family, CheckedShape(data, shape).Tensors, 0)
+        : base(name, family, CheckedShape(data, shape).Tensors, data, batchSize)
     {
-        Data = data;
         Shape = shape;
         _net = new ConvNetwork(shape);
-        _schedule = new EpochBatchSchedule(data.Count, batchSize, "batches");
-        _batchSize = batchSize;
     }
 
     private static ConvNetShape CheckedShape(LabeledDataset data, ConvNetShape shape)
@@ -38,44 +32,12 @@ public sealed class ConvNetClassifierTask : FlatTask
         return shape;
     }
 
-    public LabeledDataset Data { get; }
     public ConvNetShape Shape { get; }
-    public override int BatchSize => _batchSize;
 
-    /// <summary>The rows the training step <paramref name="step"/> reads.</summary>
-    public int[] BatchRows(Rng rng, long step)
-    {
-        var rows = new int[_batchSize];
-        _schedule.Fill(rng, step, rows);
-        return rows;
-    }
+    private protected override double FullLoss(IReadOnlyList<double[]> theta, double[][]? gradient) => _net.Full(theta, Data, gradient).Loss;
 
-    public override double Value(ReadOnlySpan<double> x, Span<double> grad)
-    {
-        CheckLength(x, nameof(x));
-        var theta = Split(x);
-        if (grad.IsEmpty) return _net.Full(theta, Data, null).Loss;
-        CheckLength(grad, nameof(grad));
-        var g = theta.Select(t => new double[t.Length]).ToArray();
-        double f = _net.Full(theta, Data, g).Loss;
-        Gather(g, grad);
-        return f;
-    }
-
-    protected internal override double MinibatchValue(ReadOnlySpan<double> x, Span<double> grad, Rng rng, long step)
-    {
-        CheckLength(x, nameof(x));
-        var theta = Split(x);
-        var rows = BatchRows(rng, step);
-        if (grad.IsEmpty) return _net.Batch(theta, Data, rows, null).Loss;
-        var g = theta.Select(t => new double[t.Length]).ToArray();
-        double f = _net.Batch(theta, Data, rows, g).Loss;
-        Gather(g, grad);
-        return f;
-    }
-
-    public override void Hvp(ReadOnlySpan<double> x, ReadOnlySpan<double> v, Span<double> hv)
-        => throw new NotSupportedException($"Task '{Name}' has no Hessian-vector product: meta-train it with the es or pes estimator, not tbptt.");
+    private protected override double BatchLoss(IReadOnlyList<double[]> theta, int[] rows, double[][]? gradient)
+        => _net.Batch(theta, Data, rows, gradient).Loss;
 
     public override void SampleInitial(Rng rng, Span<double> x)
     {
@@ -88,16 +50,6 @@ public sealed class ConvNetClassifierTask : FlatTask
             double bound = 1.0 / Math.Sqrt(Shape.FanIn(t));
             for (int i = 0; i < n; i++) x[offset + i] = rng.Uniform(-bound, bound);
             offset += n;
-        }
-    }
-
-    private static void Gather(double[][] tensors, Span<double> flat)
-    {
-        int offset = 0;
-        foreach (var t in tensors)
-        {
-            t.CopyTo(flat.Slice(offset, t.Length));
-            offset += t.Length;
         }
     }
 }

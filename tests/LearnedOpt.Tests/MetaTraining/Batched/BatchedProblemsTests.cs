@@ -7,7 +7,7 @@ using LearnedOpt.Tests.Cuda;
 
 namespace LearnedOpt.Tests.MetaTraining.Batched;
 
-/// <summary>BatchedProblems.TryCreate and the ProblemBatch adapter against the tasks' float64 math.</summary>
+/// <summary>BatchedProblems.TryCreate and the HostProblemBatch adapter against the tasks' float64 math.</summary>
 public class BatchedProblemsTests
 {
     public static TheoryData<string> Families() => ["rosenbrock", "bowl", "quadratic", "norm"];

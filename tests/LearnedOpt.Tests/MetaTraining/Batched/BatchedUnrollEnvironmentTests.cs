@@ -18,12 +18,12 @@ public class BatchedUnrollEnvironmentTests
     };
 
     /// <summary>Both environments on one restricted ensemble (so both draw the same problems).</summary>
-    internal static (HrnnUnrollEnvironment PerSlot, BatchedUnrollEnvironment Batched, HrnnParameterVector Vector, IReadOnlyList<string> LeftOut)
+    internal static (PerSlotUnrollEnvironment PerSlot, BatchedUnrollEnvironment Batched, HrnnParameterVector Vector, IReadOnlyList<string> LeftOut)
         Pair(MetaTrainingConfig cfg, IBackend perSlot, IBackend batched)
     {
         var vector = new HrnnParameterVector(cfg.H1, cfg.H2);
         var (sampler, leftOut) = BatchedUnrollEnvironment.Restrict(new EnsembleSampler(cfg.Ensemble, cfg.MaxParameters), batched);
-        return (new HrnnUnrollEnvironment(cfg, sampler, vector, perSlot), new BatchedUnrollEnvironment(cfg, sampler, vector, batched), vector, leftOut);
+        return (new PerSlotUnrollEnvironment(cfg, sampler, vector, perSlot), new BatchedUnrollEnvironment(cfg, sampler, vector, batched), vector, leftOut);
     }
 
     /// <summary>φ with every path switched on, and a per-trajectory perturbation so groups differ.</summary>

@@ -26,7 +26,7 @@ public class PlannedRunTests
         using var backend = new CpuBackend();
         var config = SmallConfigs.Tiny(1) with { Slots = 3, ParameterScaleMax = 4 };
         var sampler = new EnsembleSampler(config.Ensemble, config.MaxParameters);
-        var env = new HrnnUnrollEnvironment(config, sampler, new(config.H1, config.H2), backend);
+        var env = new PerSlotUnrollEnvironment(config, sampler, new(config.H1, config.H2), backend);
         var planner = new EpisodePlanner(config, sampler);
         var executor = new EpisodeExecutor(config, sampler, new(config.H1, config.H2), backend);
         int starts = 0;

@@ -4,7 +4,7 @@ using LearnedOpt.Randomness;
 namespace LearnedOpt.Tests.MetaTraining.Gradients;
 
 /// <summary>
-/// TBPTT problems on which two engines (or the engine seam and the frozen pre-seam unroll) are
+/// TBPTT problems on which two engines (or the unroll and the independent reference) are
 /// compared: the meta-grad least-squares problem, a 3-tensor problem with tensors large enough for
 /// several GPU blocks, and one whose inner gradient is unusable at some steps (tensors skipped).
 /// </summary>

@@ -12,7 +12,7 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 [Trait("tier", "gpu")]
 public unsafe class HrnnGradCudaParityTests
 {
-    private const int P = HrnnUnrollState.PerCoordinate, Block = 128;
+    private const int P = TbpttHrnnState.PerCoordinate, Block = 128;
     private const int SumsN = LoptHrnnGradNative.Sums, AccN = LoptHrnnGradNative.Accumulators;
 
     [Theory]

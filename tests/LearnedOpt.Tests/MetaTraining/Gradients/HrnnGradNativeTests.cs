@@ -12,7 +12,7 @@ namespace LearnedOpt.Tests.MetaTraining.Gradients;
 [Trait("tier", "cpu")]
 public unsafe class HrnnGradNativeTests
 {
-    private const int P = HrnnUnrollState.PerCoordinate, H0 = HrnnParameters.H0, F = HrnnParameters.F, S = HrnnParameters.S;
+    private const int P = TbpttHrnnState.PerCoordinate, H0 = HrnnParameters.H0, F = HrnnParameters.F, S = HrnnParameters.S;
     private const int PW = LoptHrnnGradNative.CoordWeights, G0 = 3 * H0;
 
     internal sealed class Inputs
@@ -34,12 +34,12 @@ public unsafe class HrnnGradNativeTests
             for (int j = 0; j < H0; j++) c[j] = rng.Uniform(-1, 1);
             for (int s = 0; s < S; s++)
             {
-                c[HrnnUnrollState.OffM + s] = rng.Gaussian(0, 1);
-                c[HrnnUnrollState.OffV + s] = Math.Exp(rng.Gaussian(0, 1));
+                c[TbpttHrnnState.OffM + s] = rng.Gaussian(0, 1);
+                c[TbpttHrnnState.OffV + s] = Math.Exp(rng.Gaussian(0, 1));
             }
-            c[HrnnUnrollState.OffBeta] = rng.Uniform(0.05, 0.95);
-            c[HrnnUnrollState.OffEta] = rng.Uniform(0.05, 0.95);
-            c[HrnnUnrollState.OffEll] = rng.Gaussian(-7, 1);
+            c[TbpttHrnnState.OffBeta] = rng.Uniform(0.05, 0.95);
+            c[TbpttHrnnState.OffEta] = rng.Uniform(0.05, 0.95);
+            c[TbpttHrnnState.OffEll] = rng.Gaussian(-7, 1);
         }
         return new Inputs
         {
@@ -80,10 +80,10 @@ public unsafe class HrnnGradNativeTests
         {
             var c = inp.State.AsSpan(i * P, P);
             var o = new double[P];
-            var vals = new HrnnCoordinateReference.Values { H = o.AsSpan(0, H0), M = o.AsSpan(HrnnUnrollState.OffM, S), V = o.AsSpan(HrnnUnrollState.OffV, S) };
-            HrnnCoordinateReference.Forward(inp.W, inp.Lambda, inp.E0, inp.Mu, inp.G[i], c[..H0], c.Slice(HrnnUnrollState.OffM, S), c.Slice(HrnnUnrollState.OffV, S),
-                c[HrnnUnrollState.OffBeta], c[HrnnUnrollState.OffEta], c[HrnnUnrollState.OffEll], ref vals, x, out double dr, out double ar);
-            o[HrnnUnrollState.OffBeta] = vals.Beta; o[HrnnUnrollState.OffEta] = vals.Eta; o[HrnnUnrollState.OffEll] = vals.Ell;
+            var vals = new HrnnCoordinateReference.Values { H = o.AsSpan(0, H0), M = o.AsSpan(TbpttHrnnState.OffM, S), V = o.AsSpan(TbpttHrnnState.OffV, S) };
+            HrnnCoordinateReference.Forward(inp.W, inp.Lambda, inp.E0, inp.Mu, inp.G[i], c[..H0], c.Slice(TbpttHrnnState.OffM, S), c.Slice(TbpttHrnnState.OffV, S),
+                c[TbpttHrnnState.OffBeta], c[TbpttHrnnState.OffEta], c[TbpttHrnnState.OffEll], ref vals, x, out double dr, out double ar);
+            o[TbpttHrnnState.OffBeta] = vals.Beta; o[TbpttHrnnState.OffEta] = vals.Eta; o[TbpttHrnnState.OffEll] = vals.Ell;
             Close($"new state of coordinate {i}", o, next.AsSpan(i * P, P), 1e-12);
             Close($"d, a of coordinate {i}", [dr, ar], [d[i], a[i]], 1e-12);
             sumD2 += dr * dr;
@@ -94,15 +94,15 @@ public unsafe class HrnnGradNativeTests
             for (int j = 0; j < H0; j++) nb[j] += inp.HAdd[j];
             var nbar = new HrnnCoordinateReference.Values
             {
-                H = nb.AsSpan(0, H0), M = nb.AsSpan(HrnnUnrollState.OffM, S), V = nb.AsSpan(HrnnUnrollState.OffV, S),
-                Beta = nb[HrnnUnrollState.OffBeta], Eta = nb[HrnnUnrollState.OffEta], Ell = nb[HrnnUnrollState.OffEll],
+                H = nb.AsSpan(0, H0), M = nb.AsSpan(TbpttHrnnState.OffM, S), V = nb.AsSpan(TbpttHrnnState.OffV, S),
+                Beta = nb[TbpttHrnnState.OffBeta], Eta = nb[TbpttHrnnState.OffEta], Ell = nb[TbpttHrnnState.OffEll],
             };
             var pbv = new double[P];
-            var pbar = new HrnnCoordinateReference.Values { H = pbv.AsSpan(0, H0), M = pbv.AsSpan(HrnnUnrollState.OffM, S), V = pbv.AsSpan(HrnnUnrollState.OffV, S) };
-            double gr = HrnnCoordinateReference.Backward(inp.W, inp.Lambda, inp.E0, inp.Mu, inp.G[i], c[..H0], c.Slice(HrnnUnrollState.OffM, S), c.Slice(HrnnUnrollState.OffV, S),
-                c[HrnnUnrollState.OffBeta], c[HrnnUnrollState.OffEta], c[HrnnUnrollState.OffEll], ref nbar, inp.XAdd, inp.DBar[i], inp.ABar[i],
+            var pbar = new HrnnCoordinateReference.Values { H = pbv.AsSpan(0, H0), M = pbv.AsSpan(TbpttHrnnState.OffM, S), V = pbv.AsSpan(TbpttHrnnState.OffV, S) };
+            double gr = HrnnCoordinateReference.Backward(inp.W, inp.Lambda, inp.E0, inp.Mu, inp.G[i], c[..H0], c.Slice(TbpttHrnnState.OffM, S), c.Slice(TbpttHrnnState.OffV, S),
+                c[TbpttHrnnState.OffBeta], c[TbpttHrnnState.OffEta], c[TbpttHrnnState.OffEll], ref nbar, inp.XAdd, inp.DBar[i], inp.ABar[i],
                 ref pbar, ref muBar, e0Bar, ref lambdaBar, gw);
-            pbv[HrnnUnrollState.OffBeta] = pbar.Beta; pbv[HrnnUnrollState.OffEta] = pbar.Eta; pbv[HrnnUnrollState.OffEll] = pbar.Ell;
+            pbv[TbpttHrnnState.OffBeta] = pbar.Beta; pbv[TbpttHrnnState.OffEta] = pbar.Eta; pbv[TbpttHrnnState.OffEll] = pbar.Ell;
             Close($"old-state adjoint of coordinate {i}", pbv, prevBar.AsSpan(i * P, P), 1e-10);
             Close($"gradient adjoint of coordinate {i}", [gr], [gBar[i]], 1e-10);
         }

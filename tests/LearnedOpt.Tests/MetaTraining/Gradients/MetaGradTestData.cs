@@ -83,7 +83,7 @@ internal static class MetaGradTestData
         => HrnnParameters.FromWeights(HrnnTestData.Exercised(seed, h1, h2));
 
     /// <summary>A problem starting from a random θ₀ with F_init = F(θ₀) and ℓ₀ = −3 (steps of ≈ 0.02).</summary>
-    public static TbpttProblem Problem(QuarticLeastSquaresTask task, ulong seed, GradientOracle? oracle = null, HrnnUnrollState? state0 = null)
+    public static TbpttProblem Problem(QuarticLeastSquaresTask task, ulong seed, GradientOracle? oracle = null, TbpttHrnnState? state0 = null)
     {
         var theta0 = task.SampleInitialPoint(new Rng(seed).Fork("theta0"));
         return new TbpttProblem(task, theta0, task.Loss(theta0, null), state0, oracle, InitialLogLr: -3.0);

@@ -66,7 +66,7 @@ public class TbpttCudaEngineTests(CudaBackendFixture fixture) : IClassFixture<Cu
         var rng = new Rng(3);
         foreach (int n in new[] { 1, 127, 128, 129, 5000 })
         {
-            var values = Enumerable.Range(0, n * HrnnUnrollState.PerCoordinate).Select(_ => rng.Gaussian(0, 1)).ToArray();
+            var values = Enumerable.Range(0, n * TbpttHrnnState.PerCoordinate).Select(_ => rng.Gaussian(0, 1)).ToArray();
             using var t = engine.Allocate(n);
             using var u = engine.Allocate(n);
             engine.Upload(values, t);
@@ -97,7 +97,7 @@ public class TbpttCudaEngineTests(CudaBackendFixture fixture) : IClassFixture<Cu
         TbpttEstimator Make(HrnnCoordinateEngine? e)
         {
             var vector = new HrnnParameterVector(cfg.H1, cfg.H2);
-            var env = new HrnnUnrollEnvironment(cfg, new EnsembleSampler(cfg.Ensemble, cfg.MaxParameters), vector, host);
+            var env = new PerSlotUnrollEnvironment(cfg, new EnsembleSampler(cfg.Ensemble, cfg.MaxParameters), vector, host);
             return new TbpttEstimator(env, vector, threads: 2, e);
         }
         var (cpu, gpu) = (Make(null), Make(engine));

@@ -155,7 +155,7 @@ public class TbpttUnrollTests
         Assert.Contains("Theta0[1]", e2.Message);
         var e3 = Assert.Throws<ArgumentOutOfRangeException>(() => TbpttMetaGradient.Compute(w, p with { InitialLoss = double.NaN }, new TbpttOptions(2)));
         Assert.Contains("InitialLoss", e3.Message);
-        var other = HrnnUnrollState.Initial(MetaGradTestData.Weights(1, 4, 2), [3, 2]);
+        var other = TbpttHrnnState.Initial(MetaGradTestData.Weights(1, 4, 2), [3, 2]);
         var e4 = Assert.Throws<ArgumentException>(() => TbpttMetaGradient.Compute(w, p with { State0 = other }, new TbpttOptions(2)));
         Assert.Contains("State0", e4.Message);
     }

@@ -3,19 +3,19 @@ using LearnedOpt.Backends;
 namespace LearnedOpt.Tasks.Batched;
 
 /// <summary>
-/// <see cref="IBatchedProblem"/> over the deterministic batched kernels: a <see cref="ProblemBatch"/>
+/// <see cref="IBatchedProblem"/> over the deterministic batched kernels: a <see cref="HostProblemBatch"/>
 /// run by its backend's problem-batch kernels (the CPU library, or problems.cu on CUDA). For the families it serves
 /// (noise-free, full-data: test functions, bowls, quadratics, norms) a training step is the exact
 /// evaluation, so <see cref="TrainingStep"/> = <see cref="Evaluate"/> at every step and
 /// <see cref="TrainingHvp"/> = <see cref="HessianVectorProduct"/>.
 /// </summary>
-public sealed class ProblemBatchAdapter : IBatchedProblem
+public sealed class HostBatchedProblem : IBatchedProblem
 {
-    private readonly ProblemBatch _batch;
+    private readonly HostProblemBatch _batch;
     private readonly IProblemBatchKernels _kernels;
 
     /// <summary>Wraps <paramref name="batch"/> on <paramref name="backend"/> (a device backend uploads its coefficients).</summary>
-    public ProblemBatchAdapter(IBackend backend, ProblemBatch batch)
+    public HostBatchedProblem(IBackend backend, HostProblemBatch batch)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(batch);

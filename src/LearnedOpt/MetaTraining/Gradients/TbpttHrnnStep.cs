@@ -1,4 +1,4 @@
-using LearnedOpt.Interop;
+using LearnedOpt.Cpu;
 
 namespace LearnedOpt.MetaTraining.Gradients;
 
@@ -11,9 +11,9 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// adjoint, lopt_hrnn_grad.h, float64) runs on an <see cref="HrnnCoordinateEngine"/> (CPU library
 /// or GPU kernels), where the per-coordinate states live; the small cells, means and θ here.
 /// </summary>
-public static class HrnnUnrollStep
+public static class TbpttHrnnStep
 {
-    private const int H0 = HrnnParameters.H0, F = HrnnParameters.F, G0 = 3 * H0, I1 = H0 + F, PW = LoptHrnnGradNative.CoordWeights;
+    private const int H0 = HrnnParameters.H0, F = HrnnParameters.F, G0 = 3 * H0, I1 = H0 + F, PW = HrnnLayout.CoordinateWeights;
     private const double GradientLimit = 1e18;
 
     /// <summary>
@@ -41,10 +41,10 @@ public static class HrnnUnrollStep
     }
 
     /// <summary>One problem's step in a batch: <see cref="Forward"/>'s arguments.</summary>
-    internal readonly record struct StepItem(EngineUnrollState Prev, EngineUnrollState Next, double[][] Theta, IReadOnlyList<double[]> G);
+    internal readonly record struct StepItem(TbpttEngineState Prev, TbpttEngineState Next, double[][] Theta, IReadOnlyList<double[]> G);
 
     /// <summary>One problem's adjoint step in a batch: <see cref="Backward"/>'s arguments.</summary>
-    internal readonly record struct AdjointItem(EngineUnrollState Prev, IReadOnlyList<double[]> G, Record Rec, EngineUnrollState Bar,
+    internal readonly record struct AdjointItem(TbpttEngineState Prev, IReadOnlyList<double[]> G, Record Rec, TbpttEngineState Bar,
                                                 IReadOnlyList<double[]> ThetaBar, double[][] GBar, HrnnParameters Gw);
 
     /// <summary>
@@ -52,7 +52,7 @@ public static class HrnnUnrollStep
     /// engine) with gradients g; moves <paramref name="theta"/> in place. Returns what
     /// <see cref="Backward"/> needs besides the old state.
     /// </summary>
-    internal static Record Forward(CoordinateWeights cw, HrnnParameters w, EngineUnrollState prev, EngineUnrollState next,
+    internal static Record Forward(CoordinateWeights cw, HrnnParameters w, TbpttEngineState prev, TbpttEngineState next,
                                    double[][] theta, IReadOnlyList<double[]> g)
         => ForwardBatch(cw, w, [new StepItem(prev, next, theta, g)])[0];
 
@@ -86,8 +86,8 @@ public static class HrnnUnrollStep
     /// new θ (θ passes through unchanged, so it is also the old θ's share from this step). Out:
     /// <paramref name="gBar"/> (overwritten) and the weight gradients accumulated into <paramref name="gw"/>.
     /// </summary>
-    internal static void Backward(CoordinateWeights cw, HrnnParameters w, EngineUnrollState prev, IReadOnlyList<double[]> g, Record rec,
-                                  EngineUnrollState bar, IReadOnlyList<double[]> thetaBar, double[][] gBar, HrnnParameters gw)
+    internal static void Backward(CoordinateWeights cw, HrnnParameters w, TbpttEngineState prev, IReadOnlyList<double[]> g, Record rec,
+                                  TbpttEngineState bar, IReadOnlyList<double[]> thetaBar, double[][] gBar, HrnnParameters gw)
         => BackwardBatch(cw, w, [new AdjointItem(prev, g, rec, bar, thetaBar, gBar, gw)]);
 
     /// <summary>
@@ -183,7 +183,7 @@ public static class HrnnUnrollStep
             var xAdd = new double[F];
             for (int j = 0; j < H0; j++) hAdd[j] = inBar[j] / n;
             for (int j = 0; j < F; j++) xAdd[j] = inBar[H0 + j] / n;
-            accs[t] = new double[LoptHrnnGradNative.Accumulators];
+            accs[t] = new double[HrnnLayout.AdjointAccumulators];
             jobs.Add(new BackwardJob(rec.E0[t], g[t] as double[] ?? g[t].ToArray(), prev.Coords[t], bar.Coords[t], xAdd, hAdd, dBar, aBar, gBar[t], accs[t],
                                      rec.Mu, rec.Lambda));
         }
@@ -285,7 +285,7 @@ public static class HrnnUnrollStep
             rec.E0[t] = e0;
             rec.D[t] = new double[n];
             rec.A[t] = new double[n];
-            sums[t] = new double[LoptHrnnGradNative.Sums];
+            sums[t] = new double[HrnnLayout.ForwardSums];
             jobs.Add(new ForwardJob(e0, g[t] as double[] ?? g[t].ToArray(), st.Coords[t], next.Coords[t], rec.D[t], rec.A[t], sums[t], rec.Mu, rec.Lambda));
         }
         return rec;

@@ -8,9 +8,9 @@ namespace LearnedOpt.Tasks.Batched;
 /// instances, the per-instance math of lopt_problems.h). Parameters are instance-major:
 /// theta holds <see cref="Count"/> × <see cref="Dimension"/> floats.
 /// </summary>
-public abstract class ProblemBatch
+public abstract class HostProblemBatch
 {
-    protected ProblemBatch(int count, int dimension)
+    protected HostProblemBatch(int count, int dimension)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
@@ -53,7 +53,7 @@ public abstract class ProblemBatch
     }
 
     /// <summary>The batch of a list of instances of one supported family (test function, bowl, quadratic, norm, classifier).</summary>
-    public static ProblemBatch Create(IReadOnlyList<FlatTask> tasks)
+    public static HostProblemBatch Create(IReadOnlyList<FlatTask> tasks)
     {
         ArgumentNullException.ThrowIfNull(tasks);
         if (tasks.Count == 0) throw new ArgumentException("A batch needs at least one task.", nameof(tasks));

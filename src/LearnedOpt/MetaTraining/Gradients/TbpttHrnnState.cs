@@ -8,13 +8,13 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// lopt_hrnn_grad.h): h (H0), m (S), v (S), β, η, ℓ; <see cref="Sk"/>[k] is its tensor-RNN state;
 /// <see cref="G"/> the global state. This is what a truncation hands to the next one.
 /// </summary>
-public sealed class HrnnUnrollState
+public sealed class TbpttHrnnState
 {
     public const int H0 = HrnnParameters.H0, S = HrnnParameters.S;
     /// <summary>Values per coordinate and their offsets.</summary>
     public const int PerCoordinate = H0 + 2 * S + 3, OffH = 0, OffM = H0, OffV = H0 + S, OffBeta = H0 + 2 * S, OffEta = OffBeta + 1, OffEll = OffBeta + 2;
 
-    public HrnnUnrollState(int[] lengths, int h1, int h2)
+    public TbpttHrnnState(int[] lengths, int h1, int h2)
     {
         ArgumentNullException.ThrowIfNull(lengths);
         if (lengths.Length == 0) throw new ArgumentException("Need at least one tensor.", nameof(lengths));
@@ -47,12 +47,12 @@ public sealed class HrnnUnrollState
     /// The default initial state (docs/hrnn.md, state): h, s_k, G from the learned h0 tensors, m = v = 0,
     /// β = η = 0 and every log learning rate ℓ₀ (default ln 1e-4, no random draw).
     /// </summary>
-    public static HrnnUnrollState Initial(HrnnParameters w, int[] lengths, double? initialLogLr = null)
+    public static TbpttHrnnState Initial(HrnnParameters w, int[] lengths, double? initialLogLr = null)
     {
         ArgumentNullException.ThrowIfNull(w);
         double l0 = initialLogLr ?? HrnnOptimizer.DefaultInitialLogLr;
         if (!double.IsFinite(l0)) throw new ArgumentOutOfRangeException(nameof(initialLogLr), l0, "The initial log learning rate must be finite.");
-        var st = new HrnnUnrollState(lengths, w.H1, w.H2);
+        var st = new TbpttHrnnState(lengths, w.H1, w.H2);
         for (int t = 0; t < st.TensorCount; t++)
         {
             for (int i = 0; i < lengths[t]; i++)
@@ -67,15 +67,15 @@ public sealed class HrnnUnrollState
         return st;
     }
 
-    public HrnnUnrollState Clone()
+    public TbpttHrnnState Clone()
     {
-        var c = new HrnnUnrollState(Lengths, H1, H2);
+        var c = new TbpttHrnnState(Lengths, H1, H2);
         CopyTo(c);
         return c;
     }
 
     /// <summary>Copies every value into <paramref name="dest"/> (same lengths and sizes).</summary>
-    public void CopyTo(HrnnUnrollState dest)
+    public void CopyTo(TbpttHrnnState dest)
     {
         ArgumentNullException.ThrowIfNull(dest);
         if (!dest.Lengths.SequenceEqual(Lengths) || dest.H1 != H1 || dest.H2 != H2)

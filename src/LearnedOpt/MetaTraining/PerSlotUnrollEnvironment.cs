@@ -14,7 +14,7 @@ namespace LearnedOpt.MetaTraining;
 /// drop its truncation) and parameter-scale augmentation (each episode's problem is
 /// <see cref="RescaleTask"/>(problem, s) with ln s uniform over ±ln parameterScaleMax).
 /// </summary>
-public sealed class HrnnUnrollEnvironment : IUnrollEnvironment
+public sealed class PerSlotUnrollEnvironment : IUnrollEnvironment
 {
     private readonly MetaTrainingConfig _config;
     private readonly EnsembleSampler _sampler;
@@ -37,7 +37,7 @@ public sealed class HrnnUnrollEnvironment : IUnrollEnvironment
         public long Resets;
     }
 
-    public HrnnUnrollEnvironment(MetaTrainingConfig config, EnsembleSampler sampler, HrnnParameterVector vector, IBackend backend)
+    public PerSlotUnrollEnvironment(MetaTrainingConfig config, EnsembleSampler sampler, HrnnParameterVector vector, IBackend backend)
     {
         ArgumentNullException.ThrowIfNull(config);
         _config = config;

@@ -3,11 +3,11 @@ namespace LearnedOpt.MetaTraining.Gradients;
 /// <summary>
 /// An HRNN optimizer state (or its adjoint) during an unroll: the per-coordinate part in an
 /// engine's memory (one <see cref="CoordinateTensor"/> per parameter tensor), the tensor-RNN states
-/// s_k and the global state G on the host. <see cref="HrnnUnrollState"/> is its host form.
+/// s_k and the global state G on the host. <see cref="TbpttHrnnState"/> is its host form.
 /// </summary>
-internal sealed class EngineUnrollState : IDisposable
+internal sealed class TbpttEngineState : IDisposable
 {
-    private EngineUnrollState(HrnnCoordinateEngine engine, int[] lengths, int h1, int h2)
+    private TbpttEngineState(HrnnCoordinateEngine engine, int[] lengths, int h1, int h2)
     {
         Engine = engine;
         Lengths = lengths;
@@ -33,11 +33,11 @@ internal sealed class EngineUnrollState : IDisposable
     public readonly double[] G;
 
     /// <summary>Zeroed storage for a state of these tensor lengths and hidden sizes.</summary>
-    public static EngineUnrollState Allocate(HrnnCoordinateEngine engine, int[] lengths, int h1, int h2)
+    public static TbpttEngineState Allocate(HrnnCoordinateEngine engine, int[] lengths, int h1, int h2)
         => new(engine, (int[])lengths.Clone(), h1, h2);
 
     /// <summary>The host state copied into the engine.</summary>
-    public static EngineUnrollState From(HrnnCoordinateEngine engine, HrnnUnrollState host)
+    public static TbpttEngineState From(HrnnCoordinateEngine engine, TbpttHrnnState host)
     {
         var s = Allocate(engine, host.Lengths, host.H1, host.H2);
         try
@@ -58,9 +58,9 @@ internal sealed class EngineUnrollState : IDisposable
     }
 
     /// <summary>The state copied to the host.</summary>
-    public HrnnUnrollState ToHost()
+    public TbpttHrnnState ToHost()
     {
-        var host = new HrnnUnrollState(Lengths, Sk[0].Length, G.Length);
+        var host = new TbpttHrnnState(Lengths, Sk[0].Length, G.Length);
         for (int t = 0; t < TensorCount; t++)
         {
             Engine.Download(Coords[t], host.Coords[t]);
@@ -70,7 +70,7 @@ internal sealed class EngineUnrollState : IDisposable
         return host;
     }
 
-    public EngineUnrollState Clone()
+    public TbpttEngineState Clone()
     {
         var c = Allocate(Engine, Lengths, Sk[0].Length, G.Length);
         try
@@ -86,14 +86,14 @@ internal sealed class EngineUnrollState : IDisposable
     }
 
     /// <summary>Copies every value into <paramref name="dest"/> (same engine, lengths and sizes).</summary>
-    public void CopyTo(EngineUnrollState dest)
+    public void CopyTo(TbpttEngineState dest)
     {
         for (int t = 0; t < TensorCount; t++) CopyTensorTo(t, dest);
         G.CopyTo(dest.G, 0);
     }
 
     /// <summary>Copies tensor t's coordinates and s_k into <paramref name="dest"/>.</summary>
-    public void CopyTensorTo(int t, EngineUnrollState dest)
+    public void CopyTensorTo(int t, TbpttEngineState dest)
     {
         Engine.Copy(Coords[t], dest.Coords[t]);
         Sk[t].CopyTo(dest.Sk[t], 0);
