@@ -3,7 +3,7 @@ namespace LearnedOpt.MetaTraining.Distributed;
 /// <summary>
 /// Runs the slots' antithetic pairs of one meta-iteration somewhere (this process, or worker silos)
 /// and returns one <see cref="PairResult"/> per slot, in slot order. φ of any version the work
-/// refers to comes from <paramref name="phis"/>.
+/// refers to comes from the <see cref="IPhiVersions"/> given to <see cref="Run"/>.
 /// </summary>
 public interface IPairRunner
 {
