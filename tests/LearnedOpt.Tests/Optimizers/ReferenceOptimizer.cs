@@ -119,7 +119,7 @@ internal sealed class ReferenceOptimizer(OptimizerKind kind, HyperParameters hp,
         v = hp.Beta2 * v + (1 - hp.Beta2) * d * d;
         double bc2 = 1 - Math.Pow(hp.Beta2, _t), mu = Mu(_t), muNext = Mu(_t + 1);
         float denom = MathF.Sqrt(v / (float)bc2) + hp.Eps;
-        p += (float)(-hp.Lr * (1 - mu) / (1 - _muProduct)) * (d / denom);
+        p += (float)(-hp.Lr * (1 - mu) / (1 - (double)_muProduct)) * (d / denom); // torch: a Python float of the product
         p += (float)(-hp.Lr * muNext / (1 - _muProduct * muNext)) * (m / denom);
     }
 
