@@ -98,6 +98,8 @@ internal static class EmulatedDriverSource
             { std::lock_guard<std::mutex> l(g_lock); if (!g_modules.count(m)) return INVALID_HANDLE; }
             static const char* known[] = { "lopt_copy", "lopt_sgd_step", "lopt_sgd_momentum_step", "lopt_rmsprop_step",
                                            "lopt_adam_step", "lopt_adamw_step", "lopt_powersign_step", "lopt_addsign_step",
+                                           "lopt_adam_amsgrad_step", "lopt_adamw_amsgrad_step", "lopt_rmsprop_centered_step",
+                                           "lopt_adagrad_step", "lopt_adamax_step", "lopt_nadam_step", "lopt_radam_step",
                                            "lopt_random_fill", "lopt_wrap_noise", "lopt_wrap_mask", "lopt_wrap_divide", "lopt_wrap_log",
                                            "lopt_wrap_log_hvp", "lopt_wrap_gather", "lopt_wrap_scatter", "lopt_wrap_add", "lopt_problems_matmul" };
             for (const char* k : known)
