@@ -118,14 +118,17 @@ LOPT_HD void lopt_make_coef(int kind, const lopt_hparams* hp, int64_t t, lopt_co
     // NAdam (Dozat 2016, as torch.optim.NAdam): momentum schedule mu_t and its running product,
     // which torch keeps as a float32 tensor. Once the product is below 1e-20, 1 - product is 1 in
     // double and stays so: the loop stops there, so its cost is bounded for long runs.
-    double b1 = (double)hp->beta1, psi = (double)hp->momentum_decay;
-    float product = 1.0f;
-    for (int64_t i = 1; i <= t && product >= 1e-20f; ++i)
-        product = product * (float)(b1 * (1.0 - 0.5 * pow(0.96, (double)i * psi)));
-    double mu = b1 * (1.0 - 0.5 * pow(0.96, (double)t * psi));
-    double mu_next = b1 * (1.0 - 0.5 * pow(0.96, (double)(t + 1) * psi));
-    c->nadam_grad = (float)(-(double)hp->lr * (1.0 - mu) / (1.0 - (double)product));
-    c->nadam_avg = (float)(-(double)hp->lr * mu_next / (1.0 - (double)product * mu_next));
+    c->nadam_grad = 0.0f; c->nadam_avg = 0.0f;
+    if (kind == LOPT_NADAM) {
+        double b1 = (double)hp->beta1, psi = (double)hp->momentum_decay;
+        float product = 1.0f;
+        for (int64_t i = 1; i <= t && product >= 1e-20f; ++i)
+            product = product * (float)(b1 * (1.0 - 0.5 * pow(0.96, (double)i * psi)));
+        double mu = b1 * (1.0 - 0.5 * pow(0.96, (double)t * psi));
+        double mu_next = b1 * (1.0 - 0.5 * pow(0.96, (double)(t + 1) * psi));
+        c->nadam_grad = (float)(-(double)hp->lr * (1.0 - mu) / (1.0 - (double)product));
+        c->nadam_avg = (float)(-(double)hp->lr * mu_next / (1.0 - (double)product * mu_next));
+    }
 }
 
 // --- per-element updates; each leaves p and state untouched when g is not finite ---
