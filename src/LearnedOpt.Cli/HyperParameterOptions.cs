@@ -16,7 +16,7 @@ public sealed class HyperParameterOptions
     public Option<float?> Beta1 { get; } = new("--beta1") { Description = "First-moment decay (Adam, AdamW, PowerSign, AddSign)" };
     public Option<float?> Beta2 { get; } = new("--beta2") { Description = "Second-moment decay (Adam, AdamW)" };
     public Option<float?> Eps { get; } = new("--eps") { Description = "Denominator epsilon (Adam, AdamW, RMSProp)" };
-    public Option<float?> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay: coupled L2 except AdamW (decoupled)" };
+    public Option<float?> WeightDecay { get; } = new("--weight-decay") { Description = "Weight decay: coupled L2 except AdamW, and NAdam/RAdam with --decoupled-weight-decay" };
     public Option<float?> Momentum { get; } = new("--momentum") { Description = "Momentum (SGD, RMSProp)" };
     public Option<bool> Nesterov { get; } = new("--nesterov") { Description = "Nesterov momentum (SGD)" };
     public Option<float?> Alpha { get; } = new("--alpha") { Description = "RMSProp smoothing constant" };

@@ -101,7 +101,7 @@ public sealed record HyperParameters
     }
 
     private static ArgumentException NotFor(string name, OptimizerKind kind, string where)
-        => new($"{name} is not an option of {OptimizerNames.Name(kind)}; only {where} have it.", name);
+        => new($"{name} is not an option of {OptimizerNames.Name(kind)}; it applies to {where} only.", name);
 
     internal LoptHParams ToNative() => new()
     {
