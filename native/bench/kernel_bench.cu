@@ -15,7 +15,7 @@
 // The two CPU-library entry points we need. lopt_cpu.h is not included: its host lopt_copy
 // would clash with the kernel of the same C name in optim.cu.
 extern "C" int32_t lopt_optim_coef(int32_t kind, const lopt_hparams* hp, int64_t t, lopt_coef* out);
-extern "C" int32_t lopt_optim_step(int32_t kind, float* p, const float* g, float* s0, float* s1,
+extern "C" int32_t lopt_optim_step(int32_t kind, float* p, const float* g, float* s0, float* s1, float* s2,
                                    int64_t n, const lopt_coef* c, int64_t* nonfinite);
 
 #define cudaCheck(call) do { cudaError_t e_ = (call); if (e_ != cudaSuccess) { \
@@ -108,10 +108,10 @@ int main() {
         cudaCheck(cudaMemcpy(out.data(), dcopy, n * sizeof(float), cudaMemcpyDeviceToHost));
         ok &= validate("copy", p, out);
 
-        lopt_adam_step<<<grid, 256>>>(dp, dg, dm, dv, n, coef, dbad);
+        lopt_adam_step<<<grid, 256>>>(dp, dg, dm, dv, nullptr, n, coef, dbad);
         cudaCheck(cudaGetLastError());
         int64_t cpu_bad = 0;
-        if (lopt_optim_step(LOPT_ADAM, p.data(), g.data(), m.data(), v.data(), n, &coef, &cpu_bad) != 0) return 1;
+        if (lopt_optim_step(LOPT_ADAM, p.data(), g.data(), m.data(), v.data(), nullptr, n, &coef, &cpu_bad) != 0) return 1;
         unsigned long long gpu_bad = 0;
         cudaCheck(cudaMemcpy(&gpu_bad, dbad, sizeof gpu_bad, cudaMemcpyDeviceToHost));
         cudaCheck(cudaMemcpy(out.data(), dp, n * sizeof(float), cudaMemcpyDeviceToHost));
@@ -124,7 +124,7 @@ int main() {
 
         int repeats = n >= 100000000LL ? 10 : 50;
         float copy_ms = time_ms([&] { lopt_copy<<<grid, 256>>>(dcopy, dp, n); }, repeats);
-        float adam_ms = time_ms([&] { lopt_adam_step<<<grid, 256>>>(dp, dg, dm, dv, n, coef, dbad); }, repeats);
+        float adam_ms = time_ms([&] { lopt_adam_step<<<grid, 256>>>(dp, dg, dm, dv, nullptr, n, coef, dbad); }, repeats);
         printf("n=%-10lld copy %8.3f ms %7.3f ns/param %7.1f GB/s | adam %8.3f ms %7.3f ns/param %7.1f GB/s\n",
                n, copy_ms, copy_ms * 1e6 / n, 8.0 * n / (copy_ms * 1e6),
                adam_ms, adam_ms * 1e6 / n, 28.0 * n / (adam_ms * 1e6));

@@ -16,20 +16,23 @@ struct Layout {
     const char* name;
     int64_t size;
     int32_t count;
-    int64_t offsets[24];
+    int64_t offsets[32];
 };
 
 #define LOPT_F(s, f) (int64_t) offsetof(s, f)
 const Layout kLayouts[] = {
-    {"lopt_hparams", sizeof(lopt_hparams), 12,
+    {"lopt_hparams", sizeof(lopt_hparams), 16,
      {LOPT_F(lopt_hparams, lr), LOPT_F(lopt_hparams, beta1), LOPT_F(lopt_hparams, beta2), LOPT_F(lopt_hparams, eps),
       LOPT_F(lopt_hparams, weight_decay), LOPT_F(lopt_hparams, momentum), LOPT_F(lopt_hparams, alpha), LOPT_F(lopt_hparams, base),
-      LOPT_F(lopt_hparams, periods), LOPT_F(lopt_hparams, nesterov), LOPT_F(lopt_hparams, decay), LOPT_F(lopt_hparams, total_steps)}},
-    {"lopt_coef", sizeof(lopt_coef), 16,
+      LOPT_F(lopt_hparams, periods), LOPT_F(lopt_hparams, nesterov), LOPT_F(lopt_hparams, decay), LOPT_F(lopt_hparams, total_steps),
+      LOPT_F(lopt_hparams, dampening), LOPT_F(lopt_hparams, lr_decay), LOPT_F(lopt_hparams, momentum_decay), LOPT_F(lopt_hparams, decoupled)}},
+    {"lopt_coef", sizeof(lopt_coef), 25,
      {LOPT_F(lopt_coef, lr), LOPT_F(lopt_coef, beta1), LOPT_F(lopt_coef, beta2), LOPT_F(lopt_coef, eps),
       LOPT_F(lopt_coef, weight_decay), LOPT_F(lopt_coef, momentum), LOPT_F(lopt_coef, alpha), LOPT_F(lopt_coef, step_size),
       LOPT_F(lopt_coef, bc2_sqrt), LOPT_F(lopt_coef, decoupled), LOPT_F(lopt_coef, sign_scale), LOPT_F(lopt_coef, base),
-      LOPT_F(lopt_coef, power_agree), LOPT_F(lopt_coef, power_disagree), LOPT_F(lopt_coef, nesterov), LOPT_F(lopt_coef, state_count)}},
+      LOPT_F(lopt_coef, power_agree), LOPT_F(lopt_coef, power_disagree), LOPT_F(lopt_coef, nesterov), LOPT_F(lopt_coef, state_count),
+      LOPT_F(lopt_coef, grad_scale), LOPT_F(lopt_coef, clr), LOPT_F(lopt_coef, bc1), LOPT_F(lopt_coef, bc2), LOPT_F(lopt_coef, rect),
+      LOPT_F(lopt_coef, nadam_grad), LOPT_F(lopt_coef, nadam_avg), LOPT_F(lopt_coef, rectified), LOPT_F(lopt_coef, decoupled_wd)}},
     {"lopt_hrnn_tensor", sizeof(lopt_hrnn_tensor), 4,
      {LOPT_F(lopt_hrnn_tensor, theta), LOPT_F(lopt_hrnn_tensor, grad), LOPT_F(lopt_hrnn_tensor, block), LOPT_F(lopt_hrnn_tensor, n)}},
     {"lopt_hrnn_shared", sizeof(lopt_hrnn_shared), 6,

@@ -19,6 +19,7 @@ run 120 $L kernels
 run 300 $R dotnet out/tests/LearnedOpt.Tests.dll -nocolor -xml "$OUT/test-results.xml"
 # Our kernels beside PyTorch's, same machine, same call.
 for o in adam sgd hrnn; do run 90 $L bench --backend cuda --optimizer $o --sizes 1e6,1e7,1e8 --json; done
+for o in adagrad adamax nadam radam; do run 60 $L bench --backend cuda --optimizer $o --sizes 1e8 --json; done
 run 60 python3 tests/torch/adam_bench.py 1e6,1e7,1e8
 run 120 $L bench --backend cuda --suite tasks --json
 # Meta-gradients per second: batched unrolls on the GPU (the GPU config) and the CPU baselines.

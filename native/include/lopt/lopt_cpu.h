@@ -38,9 +38,9 @@ LOPT_API int32_t lopt_abi_constant(const char* name, int64_t* value);
 LOPT_API int32_t lopt_optim_coef(int32_t kind, const lopt_hparams* hp, int64_t t, lopt_coef* out);
 // State buffers (each n floats) kind keeps per tensor, or negative for an unknown kind.
 LOPT_API int32_t lopt_optim_state_count(int32_t kind, const lopt_hparams* hp);
-// One fused step over n elements. s0/s1 may be null where the optimizer keeps fewer buffers.
+// One fused step over n elements. s0/s1/s2 may be null where the optimizer keeps fewer buffers.
 // Writes the number of non-finite gradient entries (skipped) to *nonfinite.
-LOPT_API int32_t lopt_optim_step(int32_t kind, float* p, const float* g, float* s0, float* s1,
+LOPT_API int32_t lopt_optim_step(int32_t kind, float* p, const float* g, float* s0, float* s1, float* s2,
                                  int64_t n, const lopt_coef* c, int64_t* nonfinite);
 
 // dst[i] = src[i]: the bandwidth yardstick of the benchmarks.

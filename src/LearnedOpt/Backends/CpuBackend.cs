@@ -45,8 +45,8 @@ public sealed unsafe class CpuBackend : IBackend
     public void Copy(TensorView destination, TensorView source)
         => CpuOptimizers.Copy(destination, source);
 
-    internal void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1)
-        => _nonFinite += CpuOptimizers.Step(kind, coef, parameters, gradients, state0, state1);
+    internal void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1, TensorView state2)
+        => _nonFinite += CpuOptimizers.Step(kind, coef, parameters, gradients, state0, state1, state2);
 
     public long TakeNonFiniteCount()
     {

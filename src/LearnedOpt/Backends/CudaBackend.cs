@@ -160,34 +160,38 @@ public sealed unsafe class CudaBackend : IBackend, IDeviceMemoryInfo
         KernelLauncher.Launch(_copy, GridFor(n), KernelLauncher.DefaultBlock, 0, Stream, args);
     }
 
-    internal void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1)
+    internal void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1, TensorView state2)
     {
         if ((uint)kind >= (uint)_optimKernels.Length)
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a native optimizer kind.");
         // A null state pointer where the kernel expects one would fault and poison the context, so check first.
         int minState = MinimumStateCount(kind);
-        if (coef.StateCount < minState || coef.StateCount > 2)
-            throw new ArgumentException($"coef.StateCount = {coef.StateCount}, but {kind} needs {minState}{(kind == NativeOptimizer.RmsProp ? " or 2" : "")} state buffer(s).", nameof(coef));
+        int maxState = MaximumStateCount(kind);
+        if (coef.StateCount < minState || coef.StateCount > maxState)
+            throw new ArgumentException($"coef.StateCount = {coef.StateCount}, but {kind} needs {minState}{(maxState > minState ? $" or {maxState}" : "")} state buffer(s).", nameof(coef));
         long n = parameters.Length;
         Require(parameters, n, nameof(parameters));
         Require(gradients, n, nameof(gradients));
         if (coef.StateCount > 0) Require(state0, n, nameof(state0));
         if (coef.StateCount > 1) Require(state1, n, nameof(state1));
+        if (coef.StateCount > 2) Require(state2, n, nameof(state2));
         if (n == 0) return;
         MakeCurrent();
 
         ulong p = parameters.DevicePointer, g = gradients.DevicePointer;
         ulong s0 = coef.StateCount > 0 ? state0.DevicePointer : 0, s1 = coef.StateCount > 1 ? state1.DevicePointer : 0;
+        ulong s2 = coef.StateCount > 2 ? state2.DevicePointer : 0;
         ulong counter = _nonFinite;
         var c = coef; // lopt_coef is passed by value: the driver copies it from this local
-        var args = stackalloc void*[7];
+        var args = stackalloc void*[8];
         args[0] = &p;
         args[1] = &g;
         args[2] = &s0;
         args[3] = &s1;
-        args[4] = &n;
-        args[5] = &c;
-        args[6] = &counter;
+        args[4] = &s2;
+        args[5] = &n;
+        args[6] = &c;
+        args[7] = &counter;
         KernelLauncher.Launch(_optimKernels[(int)kind], GridFor(n), KernelLauncher.DefaultBlock, 0, Stream, args);
     }
 
@@ -289,8 +293,17 @@ public sealed unsafe class CudaBackend : IBackend, IDeviceMemoryInfo
     private static int MinimumStateCount(NativeOptimizer kind) => kind switch
     {
         NativeOptimizer.Sgd => 0,
-        NativeOptimizer.Adam or NativeOptimizer.AdamW => 2,
+        NativeOptimizer.Adam or NativeOptimizer.AdamW or NativeOptimizer.RmsPropCentered or NativeOptimizer.Adamax
+            or NativeOptimizer.NAdam or NativeOptimizer.RAdam => 2,
+        NativeOptimizer.AdamAmsgrad or NativeOptimizer.AdamWAmsgrad => 3,
         _ => 1,
+    };
+
+    private static int MaximumStateCount(NativeOptimizer kind) => kind switch
+    {
+        NativeOptimizer.RmsProp => 2,
+        NativeOptimizer.RmsPropCentered => 3,
+        _ => MinimumStateCount(kind),
     };
 
     internal static string KernelName(NativeOptimizer kind) => kind switch
@@ -302,6 +315,13 @@ public sealed unsafe class CudaBackend : IBackend, IDeviceMemoryInfo
         NativeOptimizer.AdamW => "lopt_adamw_step",
         NativeOptimizer.PowerSign => "lopt_powersign_step",
         NativeOptimizer.AddSign => "lopt_addsign_step",
+        NativeOptimizer.AdamAmsgrad => "lopt_adam_amsgrad_step",
+        NativeOptimizer.AdamWAmsgrad => "lopt_adamw_amsgrad_step",
+        NativeOptimizer.RmsPropCentered => "lopt_rmsprop_centered_step",
+        NativeOptimizer.Adagrad => "lopt_adagrad_step",
+        NativeOptimizer.Adamax => "lopt_adamax_step",
+        NativeOptimizer.NAdam => "lopt_nadam_step",
+        NativeOptimizer.RAdam => "lopt_radam_step",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a native optimizer kind."),
     };
 

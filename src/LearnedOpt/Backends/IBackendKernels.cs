@@ -20,7 +20,7 @@ internal interface IBackendKernels
     /// One fused hand-designed optimizer step. Non-finite gradient entries leave their parameter
     /// and state untouched and are counted (see <see cref="IBackend.TakeNonFiniteCount"/>).
     /// </summary>
-    void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1);
+    void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1, TensorView state2);
 
     /// <summary>The HRNN step of one optimizer with <paramref name="weights"/> over tensors of <paramref name="lengths"/>.</summary>
     IHrnnKernels Hrnn(HrnnWeights weights, long[] lengths);

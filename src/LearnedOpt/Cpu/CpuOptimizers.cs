@@ -21,17 +21,19 @@ internal static unsafe class CpuOptimizers
     }
 
     /// <summary>One fused step of <paramref name="kind"/> on host tensors; returns the non-finite gradient entries it skipped.</summary>
-    public static long Step(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1)
+    public static long Step(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1, TensorView state2)
     {
         long n = parameters.Length;
         HostTensors.Require(parameters, n, nameof(parameters));
         HostTensors.Require(gradients, n, nameof(gradients));
         if (coef.StateCount > 0) HostTensors.Require(state0, n, nameof(state0));
         if (coef.StateCount > 1) HostTensors.Require(state1, n, nameof(state1));
+        if (coef.StateCount > 2) HostTensors.Require(state2, n, nameof(state2));
         long bad;
         var c = coef;
         CpuLibrary.Check(LoptCpuNative.lopt_optim_step((int)kind, parameters.HostPointer, gradients.HostPointer,
-            coef.StateCount > 0 ? state0.HostPointer : null, coef.StateCount > 1 ? state1.HostPointer : null, n, &c, &bad), "lopt_optim_step");
+            coef.StateCount > 0 ? state0.HostPointer : null, coef.StateCount > 1 ? state1.HostPointer : null,
+            coef.StateCount > 2 ? state2.HostPointer : null, n, &c, &bad), "lopt_optim_step");
         return bad;
     }
 

@@ -26,7 +26,7 @@ internal static unsafe partial class LoptCpuNative
     public static partial int lopt_optim_state_count(int kind, LoptHParams* hp);
 
     [LibraryImport(LibraryNames.LoptCpu)]
-    public static partial int lopt_optim_step(int kind, float* p, float* g, float* s0, float* s1, long n, LoptCoef* coef, long* nonfinite);
+    public static partial int lopt_optim_step(int kind, float* p, float* g, float* s0, float* s1, float* s2, long n, LoptCoef* coef, long* nonfinite);
 
     [LibraryImport(LibraryNames.LoptCpu)]
     public static partial void lopt_copy(float* dst, float* src, long n);

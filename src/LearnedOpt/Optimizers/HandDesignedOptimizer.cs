@@ -7,9 +7,11 @@ using LearnedOpt.Tensors;
 namespace LearnedOpt.Optimizers;
 
 /// <summary>
-/// SGD (with momentum and Nesterov), RMSProp, Adam, AdamW, PowerSign and AddSign as fused
-/// single-pass steps on either backend. State names follow torch.optim (exp_avg, exp_avg_sq,
-/// square_avg, momentum_buffer) as <c>&lt;tensor&gt;/&lt;slot&gt;</c>, plus the I64 step counter <c>step</c>.
+/// SGD (with momentum, dampening and Nesterov), RMSProp (plain or centered), Adam and AdamW (with
+/// or without amsgrad), Adagrad, Adamax, NAdam, RAdam, PowerSign and AddSign as fused single-pass
+/// steps on either backend. State names follow torch.optim (exp_avg, exp_avg_sq, max_exp_avg_sq,
+/// square_avg, grad_avg, momentum_buffer, sum, exp_inf) as <c>&lt;tensor&gt;/&lt;slot&gt;</c>, plus the
+/// I64 step counter <c>step</c>.
 /// </summary>
 public sealed class HandDesignedOptimizer : Optimizer
 {
@@ -30,16 +32,23 @@ public sealed class HandDesignedOptimizer : Optimizer
         {
             OptimizerKind.Sgd or OptimizerKind.Momentum or OptimizerKind.Nesterov =>
                 hyperParameters.Momentum > 0 ? NativeOptimizer.SgdMomentum : NativeOptimizer.Sgd,
-            OptimizerKind.RmsProp => NativeOptimizer.RmsProp,
-            OptimizerKind.Adam => NativeOptimizer.Adam,
-            OptimizerKind.AdamW => NativeOptimizer.AdamW,
+            OptimizerKind.RmsProp => hyperParameters.Centered ? NativeOptimizer.RmsPropCentered : NativeOptimizer.RmsProp,
+            OptimizerKind.Adam => hyperParameters.Amsgrad ? NativeOptimizer.AdamAmsgrad : NativeOptimizer.Adam,
+            OptimizerKind.AdamW => hyperParameters.Amsgrad ? NativeOptimizer.AdamWAmsgrad : NativeOptimizer.AdamW,
             OptimizerKind.PowerSign => NativeOptimizer.PowerSign,
             OptimizerKind.AddSign => NativeOptimizer.AddSign,
+            OptimizerKind.Adagrad => NativeOptimizer.Adagrad,
+            OptimizerKind.Adamax => NativeOptimizer.Adamax,
+            OptimizerKind.NAdam => NativeOptimizer.NAdam,
+            OptimizerKind.RAdam => NativeOptimizer.RAdam,
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a hand-designed optimizer"),
         };
         _hp = hyperParameters.ToNative();
         _slots = SlotNames(_native, hyperParameters);
         _state = Tensors.Select(t => _slots.Select(_ => backend.Allocate(t.Length)).ToArray()).ToArray();
+        if (_native == NativeOptimizer.Adagrad && hyperParameters.InitialAccumulator != 0)
+            for (int i = 0; i < Tensors.Count; i++)
+                backend.CopyFromHost(Enumerable.Repeat(hyperParameters.InitialAccumulator, checked((int)Tensors[i].Length)).ToArray(), _state[i][0].View);
     }
 
     public OptimizerKind Kind { get; }
@@ -63,7 +72,7 @@ public sealed class HandDesignedOptimizer : Optimizer
     /// <summary>Read p, g and each state slot; write p and each slot (Adam: 28 B).</summary>
     public override double BytesPerParameter => sizeof(float) * (3 + 2 * _slots.Length);
 
-    /// <summary>Per-tensor state slots, in kernel order (s0, s1).</summary>
+    /// <summary>Per-tensor state slots, in kernel order (s0, s1, s2).</summary>
     public IReadOnlyList<string> StateSlots => _slots;
 
     private static string[] SlotNames(NativeOptimizer kind, HyperParameters hp) => kind switch
@@ -71,7 +80,11 @@ public sealed class HandDesignedOptimizer : Optimizer
         NativeOptimizer.Sgd => [],
         NativeOptimizer.SgdMomentum => ["momentum_buffer"],
         NativeOptimizer.RmsProp => hp.Momentum > 0 ? ["square_avg", "momentum_buffer"] : ["square_avg"],
-        NativeOptimizer.Adam or NativeOptimizer.AdamW => ["exp_avg", "exp_avg_sq"],
+        NativeOptimizer.Adam or NativeOptimizer.AdamW or NativeOptimizer.NAdam or NativeOptimizer.RAdam => ["exp_avg", "exp_avg_sq"],
+        NativeOptimizer.AdamAmsgrad or NativeOptimizer.AdamWAmsgrad => ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"],
+        NativeOptimizer.RmsPropCentered => hp.Momentum > 0 ? ["square_avg", "grad_avg", "momentum_buffer"] : ["square_avg", "grad_avg"],
+        NativeOptimizer.Adagrad => ["sum"],
+        NativeOptimizer.Adamax => ["exp_avg", "exp_inf"],
         _ => ["exp_avg"],
     };
 
@@ -85,7 +98,8 @@ public sealed class HandDesignedOptimizer : Optimizer
         for (int i = 0; i < Tensors.Count; i++)
         {
             var s = _state[i];
-            Backend.Kernels.OptimizerStep(_native, coef, parameters[i], gradients[i], s.Length > 0 ? s[0].View : none, s.Length > 1 ? s[1].View : none);
+            Backend.Kernels.OptimizerStep(_native, coef, parameters[i], gradients[i], s.Length > 0 ? s[0].View : none, s.Length > 1 ? s[1].View : none,
+                s.Length > 2 ? s[2].View : none);
         }
         StepCount++;
     }

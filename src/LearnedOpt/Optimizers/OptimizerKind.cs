@@ -12,6 +12,10 @@ public enum OptimizerKind
     PowerSign,
     AddSign,
     Hrnn,
+    Adagrad,
+    Adamax,
+    NAdam,
+    RAdam,
 }
 
 public static class OptimizerNames
@@ -26,6 +30,10 @@ public static class OptimizerNames
         ["adamw"] = OptimizerKind.AdamW,
         ["powersign"] = OptimizerKind.PowerSign,
         ["addsign"] = OptimizerKind.AddSign,
+        ["adagrad"] = OptimizerKind.Adagrad,
+        ["adamax"] = OptimizerKind.Adamax,
+        ["nadam"] = OptimizerKind.NAdam,
+        ["radam"] = OptimizerKind.RAdam,
         ["hrnn"] = OptimizerKind.Hrnn,
     };
 

@@ -20,7 +20,8 @@ public class HyperParameterOptionsTests
     [Fact]
     public void NoFlagsGiveTheOptimizersDefaults()
     {
-        foreach (var kind in new[] { OptimizerKind.Sgd, OptimizerKind.Nesterov, OptimizerKind.RmsProp, OptimizerKind.AdamW, OptimizerKind.AddSign })
+        foreach (var kind in new[] { OptimizerKind.Sgd, OptimizerKind.Nesterov, OptimizerKind.RmsProp, OptimizerKind.AdamW, OptimizerKind.AddSign,
+                                     OptimizerKind.Adagrad, OptimizerKind.Adamax, OptimizerKind.NAdam, OptimizerKind.RAdam })
             Assert.Equal(HyperParameters.Defaults(kind), Resolve(kind));
     }
 
@@ -36,6 +37,30 @@ public class HyperParameterOptionsTests
             Alpha = 0.9f, Base = 2f, Decay = SignDecay.Cyclic, TotalSteps = 100, Periods = 3f,
         };
         Assert.Equal(expected, hp);
+    }
+
+    [Fact]
+    public void TorchFlagsSetTheirFields()
+    {
+        Assert.True(Resolve(OptimizerKind.AdamW, "--amsgrad").Amsgrad);
+        Assert.True(Resolve(OptimizerKind.RmsProp, "--centered").Centered);
+        Assert.Equal(0.25f, Resolve(OptimizerKind.Momentum, "--dampening", "0.25").Dampening);
+        var adagrad = Resolve(OptimizerKind.Adagrad, "--lr-decay", "0.01", "--initial-accumulator", "0.1");
+        Assert.Equal(HyperParameters.Defaults(OptimizerKind.Adagrad) with { LrDecay = 0.01f, InitialAccumulator = 0.1f }, adagrad);
+        Assert.Equal(0.02f, Resolve(OptimizerKind.NAdam, "--momentum-decay", "0.02").MomentumDecay);
+        Assert.True(Resolve(OptimizerKind.RAdam, "--decoupled-weight-decay").DecoupledWeightDecay);
+        Assert.Equal(4e-3f, Resolve(OptimizerKind.NAdam).MomentumDecay); // torch.optim.NAdam's default
+        Assert.Equal(1e-10f, Resolve(OptimizerKind.Adagrad).Eps);        // torch.optim.Adagrad's default
+    }
+
+    [Fact]
+    public void TorchFlagOnTheWrongOptimizerOrOutOfRangeNamesTheFlag()
+    {
+        Assert.Equal("amsgrad", Assert.Throws<ArgumentException>(() => Resolve(OptimizerKind.RmsProp, "--amsgrad")).ParamName);
+        Assert.Equal("lr-decay", Assert.Throws<ArgumentException>(() => Resolve(OptimizerKind.Adagrad, "--lr-decay", "-1")).ParamName);
+        var e = Assert.Throws<ArgumentException>(() => Resolve(OptimizerKind.Sgd, "--momentum", "0.9", "--dampening", "2"));
+        Assert.Equal("dampening", e.ParamName);
+        Assert.Contains("2", e.Message);
     }
 
     [Fact]

@@ -3,9 +3,12 @@ using System.Diagnostics;
 namespace LearnedOpt.Tests.Cli;
 
 /// <summary>
-/// `lopt replay` against real torch.optim (Adam, AdamW, SGD with momentum/Nesterov/weight decay,
-/// RMSProp) on the same recorded gradients, through tests/torch/replay_check.py. Needs a python3
-/// with torch (Debian: python3-torch, which .ci/run installs); skips without one, except in CI.
+/// `lopt replay` against real torch.optim (Adam and AdamW with and without amsgrad, SGD with
+/// momentum/dampening/Nesterov/weight decay, RMSProp plain and centered, Adagrad, Adamax, NAdam,
+/// RAdam) on the same recorded gradients, through tests/torch/replay_check.py. Where the installed
+/// torch predates a PyTorch 2.x formula (NAdam's momentum product, decoupled decay of NAdam/RAdam)
+/// the script compares with its transcription of 2.x and says so. Needs a python3 with torch
+/// (Debian: python3-torch, which .ci/run installs); skips without one, except in CI.
 /// </summary>
 [Trait("tier", "cpu")]
 public class TorchReplayTests
@@ -37,8 +40,11 @@ public class TorchReplayTests
         var output = await stdout;
         Assert.True(p.ExitCode == 0, $"replay_check.py exit {p.ExitCode}:\n{output}\n{await stderr}");
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("ok") || l.StartsWith("FAIL")).ToList();
-        Assert.Equal(9, lines.Count);
+        Assert.Equal(24, lines.Count);
         Assert.All(lines, l => Assert.StartsWith("ok", l));
+        foreach (var name in new[] { "adam", "adamw", "sgd", "rmsprop", "adagrad", "adamax", "nadam", "radam" })
+            Assert.Contains(lines, l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1] == name);
+        Assert.Contains(output.Split('\n'), l => l.StartsWith("ref  ok: transcription Torch2RAdam"));
     }
 
     private static string? FindTorchPython()

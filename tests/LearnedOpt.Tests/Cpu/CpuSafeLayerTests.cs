@@ -26,7 +26,7 @@ public class CpuSafeLayerTests
         using var g = backend.Allocate(3);
         var coef = new LoptCoef { Lr = 0.1f };
         var none = TensorView.None(MemoryLocation.Host);
-        var e = Assert.Throws<ArgumentException>(() => CpuOptimizers.Step(NativeOptimizer.Sgd, coef, p.View, g.View, none, none));
+        var e = Assert.Throws<ArgumentException>(() => CpuOptimizers.Step(NativeOptimizer.Sgd, coef, p.View, g.View, none, none, none));
         Assert.Equal("gradients", e.ParamName);
         Assert.Contains("3", e.Message);
         var device = TensorView.Device(0x1000, 4);

@@ -104,11 +104,11 @@ public class CudaBackendTests(CudaBackendFixture fixture) : IClassFixture<CudaBa
         Assert.Equal("destination", Assert.Throws<ArgumentNullException>(() => b.CopyFromHost(host, TensorView.Device(0, 10))).ParamName);
 
         var coef = new LoptCoef { Lr = 0.1f, StateCount = 0 };
-        var e = Assert.Throws<ArgumentException>(() => b.OptimizerStep(NativeOptimizer.Adam, coef, buf.View, buf.View, buf.View, buf.View));
+        var e = Assert.Throws<ArgumentException>(() => b.OptimizerStep(NativeOptimizer.Adam, coef, buf.View, buf.View, buf.View, buf.View, buf.View));
         Assert.Equal("coef", e.ParamName);
         coef.StateCount = 2;
         using var shorter = b.Allocate(9);
-        Assert.Equal("state1", Assert.Throws<ArgumentException>(() => b.OptimizerStep(NativeOptimizer.Adam, coef, buf.View, buf.View, buf.View, shorter.View)).ParamName);
+        Assert.Equal("state1", Assert.Throws<ArgumentException>(() => b.OptimizerStep(NativeOptimizer.Adam, coef, buf.View, buf.View, buf.View, shorter.View, buf.View)).ParamName);
     }
 
     [Fact]
@@ -123,8 +123,8 @@ public class CudaBackendTests(CudaBackendFixture fixture) : IClassFixture<CudaBa
         using var gd = b.Allocate(n);
         b.CopyFromHost(g, gd.View);
         var coef = new LoptCoef { Lr = 0.1f };
-        b.OptimizerStep(NativeOptimizer.Sgd, coef, p.View, gd.View, TensorView.None(MemoryLocation.CudaDevice), TensorView.None(MemoryLocation.CudaDevice));
-        b.OptimizerStep(NativeOptimizer.Sgd, coef, p.View, gd.View, TensorView.None(MemoryLocation.CudaDevice), TensorView.None(MemoryLocation.CudaDevice));
+        b.OptimizerStep(NativeOptimizer.Sgd, coef, p.View, gd.View, TensorView.None(MemoryLocation.CudaDevice), TensorView.None(MemoryLocation.CudaDevice), TensorView.None(MemoryLocation.CudaDevice));
+        b.OptimizerStep(NativeOptimizer.Sgd, coef, p.View, gd.View, TensorView.None(MemoryLocation.CudaDevice), TensorView.None(MemoryLocation.CudaDevice), TensorView.None(MemoryLocation.CudaDevice));
         Assert.Equal(6, b.TakeNonFiniteCount());
         Assert.Equal(0, b.TakeNonFiniteCount());
     }

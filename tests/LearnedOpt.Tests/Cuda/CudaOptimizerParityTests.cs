@@ -30,6 +30,17 @@ public class CudaOptimizerParityTests(CudaBackendFixture fixture) : IClassFixtur
         ("adamw", OptimizerKind.AdamW, HyperParameters.Defaults(OptimizerKind.AdamW)),
         ("powersign-linear", OptimizerKind.PowerSign, HyperParameters.Defaults(OptimizerKind.PowerSign) with { Decay = SignDecay.Linear, TotalSteps = Steps }),
         ("addsign-cyclic", OptimizerKind.AddSign, HyperParameters.Defaults(OptimizerKind.AddSign) with { Decay = SignDecay.Cyclic, TotalSteps = Steps, Periods = 2 }),
+        ("momentum-dampening", OptimizerKind.Momentum, HyperParameters.Defaults(OptimizerKind.Momentum) with { Lr = 1e-2f, Dampening = 0.3f }),
+        ("rmsprop-centered", OptimizerKind.RmsProp, HyperParameters.Defaults(OptimizerKind.RmsProp) with { Centered = true }),
+        ("rmsprop-centered-momentum", OptimizerKind.RmsProp, HyperParameters.Defaults(OptimizerKind.RmsProp) with { Centered = true, Momentum = 0.9f }),
+        ("adam-amsgrad", OptimizerKind.Adam, HyperParameters.Defaults(OptimizerKind.Adam) with { Amsgrad = true, WeightDecay = 1e-2f }),
+        ("adamw-amsgrad", OptimizerKind.AdamW, HyperParameters.Defaults(OptimizerKind.AdamW) with { Amsgrad = true }),
+        ("adagrad", OptimizerKind.Adagrad, HyperParameters.Defaults(OptimizerKind.Adagrad) with { LrDecay = 0.1f, InitialAccumulator = 0.1f }),
+        ("adamax", OptimizerKind.Adamax, HyperParameters.Defaults(OptimizerKind.Adamax) with { WeightDecay = 1e-2f }),
+        ("nadam", OptimizerKind.NAdam, HyperParameters.Defaults(OptimizerKind.NAdam) with { WeightDecay = 1e-2f }),
+        ("nadam-decoupled", OptimizerKind.NAdam, HyperParameters.Defaults(OptimizerKind.NAdam) with { WeightDecay = 1e-2f, DecoupledWeightDecay = true }),
+        ("radam", OptimizerKind.RAdam, HyperParameters.Defaults(OptimizerKind.RAdam) with { Beta2 = 0.9f }),
+        ("radam-decoupled", OptimizerKind.RAdam, HyperParameters.Defaults(OptimizerKind.RAdam) with { Beta2 = 0.9f, WeightDecay = 1e-2f, DecoupledWeightDecay = true }),
     ];
 
     public static TheoryData<string, int> Cases()

@@ -35,6 +35,20 @@ public class HandDesignedOptimizerTests
         ["powersign-restart"] = (OptimizerKind.PowerSign, HyperParameters.Defaults(OptimizerKind.PowerSign) with { Decay = SignDecay.Restart, TotalSteps = 30, Periods = 3, WeightDecay = 0.01f }),
         ["addsign"] = (OptimizerKind.AddSign, HyperParameters.Defaults(OptimizerKind.AddSign)),
         ["addsign-cyclic"] = (OptimizerKind.AddSign, HyperParameters.Defaults(OptimizerKind.AddSign) with { Decay = SignDecay.Cyclic, TotalSteps = 50, Periods = 2 }),
+        ["momentum-dampening"] = (OptimizerKind.Momentum, HyperParameters.Defaults(OptimizerKind.Momentum) with { Lr = 0.01f, Dampening = 0.4f, WeightDecay = 0.01f }),
+        ["rmsprop-centered"] = (OptimizerKind.RmsProp, HyperParameters.Defaults(OptimizerKind.RmsProp) with { Centered = true, WeightDecay = 0.01f }),
+        ["rmsprop-centered-momentum"] = (OptimizerKind.RmsProp, HyperParameters.Defaults(OptimizerKind.RmsProp) with { Centered = true, Momentum = 0.9f, Alpha = 0.9f }),
+        ["adam-amsgrad"] = (OptimizerKind.Adam, HyperParameters.Defaults(OptimizerKind.Adam) with { Amsgrad = true, WeightDecay = 0.05f, Beta2 = 0.99f }),
+        ["adamw-amsgrad"] = (OptimizerKind.AdamW, HyperParameters.Defaults(OptimizerKind.AdamW) with { Amsgrad = true, WeightDecay = 0.1f }),
+        ["adagrad"] = (OptimizerKind.Adagrad, HyperParameters.Defaults(OptimizerKind.Adagrad)),
+        ["adagrad-decays"] = (OptimizerKind.Adagrad, HyperParameters.Defaults(OptimizerKind.Adagrad) with { LrDecay = 0.05f, InitialAccumulator = 0.5f, WeightDecay = 0.01f }),
+        ["adamax"] = (OptimizerKind.Adamax, HyperParameters.Defaults(OptimizerKind.Adamax) with { WeightDecay = 0.01f, Beta1 = 0.8f }),
+        ["nadam"] = (OptimizerKind.NAdam, HyperParameters.Defaults(OptimizerKind.NAdam)),
+        ["nadam-decoupled"] = (OptimizerKind.NAdam, HyperParameters.Defaults(OptimizerKind.NAdam) with { WeightDecay = 0.1f, DecoupledWeightDecay = true, MomentumDecay = 0.02f }),
+        ["nadam-wd"] = (OptimizerKind.NAdam, HyperParameters.Defaults(OptimizerKind.NAdam) with { WeightDecay = 0.01f, Beta2 = 0.99f }),
+        ["radam"] = (OptimizerKind.RAdam, HyperParameters.Defaults(OptimizerKind.RAdam)),
+        ["radam-wd"] = (OptimizerKind.RAdam, HyperParameters.Defaults(OptimizerKind.RAdam) with { WeightDecay = 0.01f, Beta2 = 0.9f }),
+        ["radam-decoupled"] = (OptimizerKind.RAdam, HyperParameters.Defaults(OptimizerKind.RAdam) with { WeightDecay = 0.1f, DecoupledWeightDecay = true }),
     };
 
     internal static float[] Gradient(Rng rng, int n, string scenario, int step)
@@ -83,6 +97,7 @@ public class HandDesignedOptimizerTests
         Assert.Equal(steps, state["step"].ToInt64());
         if (opt.StateSlots.Count > 0) AssertClose(reference.StateA, state[$"w/{opt.StateSlots[0]}"].ToFloats(), opt.StateSlots[0]);
         if (opt.StateSlots.Count > 1) AssertClose(reference.StateB, state[$"w/{opt.StateSlots[1]}"].ToFloats(), opt.StateSlots[1]);
+        if (opt.StateSlots.Count > 2) AssertClose(reference.StateC, state[$"w/{opt.StateSlots[2]}"].ToFloats(), opt.StateSlots[2]);
     }
 
     // Float32 on both sides with the same operation order up to a rewrite of the lerp: a few ulps per step.
@@ -118,6 +133,53 @@ public class HandDesignedOptimizerTests
     }
 
     [Fact]
+    public void FirstAdagradStepIsLrTimesSignAndLrDecayShrinksTheSecond()
+    {
+        // sum = g^2 after one step, so d / sqrt(sum) = sign(g); the second step's rate is lr / (1 + lr_decay).
+        var hp = HyperParameters.Defaults(OptimizerKind.Adagrad) with { Lr = 0.1f, LrDecay = 1f, Eps = 0 };
+        using var backend = new CpuBackend();
+        using var opt = new HandDesignedOptimizer(OptimizerKind.Adagrad, backend, [new TensorSpec("w", 3)], hp);
+        var p = new float[] { 1, -2, 3 };
+        opt.Step(p, new float[] { 4e-3f, -5e2f, 3f });
+        Assert.Equal(new[] { 0.9f, -1.9f, 2.9f }, p, (a, b) => MathF.Abs(a - b) <= 1e-6f);
+        opt.Step(p, new float[] { 0, 0, 4f }); // sum 9 + 16 = 25: step 0.05 * 4 / 5 = 0.04
+        Assert.Equal(2.86f, p[2], 1e-6f);
+        Assert.Equal(0.9f, p[0], 1e-6f);
+    }
+
+    [Fact]
+    public void RAdamIsBiasCorrectedMomentumSgdUntilRhoExceedsFive()
+    {
+        // beta2 = 0.999: rho_1..rho_5 <= 5, so the first steps are p -= lr * m / (1 - beta1^t); a constant g gives m_hat = g.
+        var hp = HyperParameters.Defaults(OptimizerKind.RAdam) with { Lr = 0.01f };
+        using var backend = new CpuBackend();
+        using var opt = new HandDesignedOptimizer(OptimizerKind.RAdam, backend, [new TensorSpec("w", 1)], hp);
+        var p = new float[] { 1 };
+        for (int t = 1; t <= 5; t++)
+        {
+            opt.Step(p, new float[] { 2 });
+            Assert.Equal(1 - 0.02f * t, p[0], 1e-5f);
+        }
+        opt.Step(p, new float[] { 2 }); // rectified from t = 6 on: a step of lr * r_6 * sign(g)
+        // r_6 = 0.0258209 for beta2 = 0.999f (rho_6 = 5.99416), computed in double outside this code.
+        Assert.Equal(0.9f - 0.01f * 0.0258209f, p[0], 2e-6f);
+    }
+
+    [Fact]
+    public void SgdDampeningStartsTheBufferAtTheFirstGradient()
+    {
+        // torch.optim.SGD: buf = g at step 1 (no dampening), then buf = mu buf + (1 - dampening) g.
+        var hp = HyperParameters.Defaults(OptimizerKind.Momentum) with { Lr = 1f, Momentum = 0.5f, Dampening = 0.75f };
+        using var backend = new CpuBackend();
+        using var opt = new HandDesignedOptimizer(OptimizerKind.Momentum, backend, [new TensorSpec("w", 1)], hp);
+        var p = new float[] { 0 };
+        opt.Step(p, new float[] { 1 });
+        Assert.Equal(-1f, p[0]);
+        opt.Step(p, new float[] { 1 }); // buf = 0.5 + 0.25 = 0.75
+        Assert.Equal(-1.75f, p[0]);
+    }
+
+    [Fact]
     public void PowerSignWithLinearDecayIsPlainSgdAtTheLastStep()
     {
         // f(T-1 completed of T) = 1/T; at s >= T, f = 0 and base^0 = 1: the update is lr * g.
@@ -140,6 +202,13 @@ public class HandDesignedOptimizerTests
     [InlineData("adamw")]
     [InlineData("powersign")]
     [InlineData("addsign")]
+    [InlineData("momentum-dampening")]
+    [InlineData("rmsprop-centered-momentum")]
+    [InlineData("adam-amsgrad")]
+    [InlineData("adagrad-decays")]
+    [InlineData("adamax")]
+    [InlineData("nadam-decoupled")]
+    [InlineData("radam-decoupled")]
     public void NonFiniteGradientsLeaveParameterAndStateUntouchedAndAreCounted(string config)
     {
         var (kind, hp) = Configurations[config];
@@ -166,6 +235,13 @@ public class HandDesignedOptimizerTests
     [InlineData("rmsprop-momentum")]
     [InlineData("adam")]
     [InlineData("powersign-restart")]
+    [InlineData("momentum-dampening")]
+    [InlineData("rmsprop-centered-momentum")]
+    [InlineData("adamw-amsgrad")]
+    [InlineData("adagrad-decays")]
+    [InlineData("adamax")]
+    [InlineData("nadam")]
+    [InlineData("radam")]
     public void StateSaveAndLoadContinuesBitIdentically(string config)
     {
         var (kind, hp) = Configurations[config];

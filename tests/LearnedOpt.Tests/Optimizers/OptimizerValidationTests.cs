@@ -92,6 +92,81 @@ public class OptimizerValidationTests
         }
     }
 
+    public static TheoryData<string, OptimizerKind, string, float> BadTorchFlags() => new()
+    {
+        { "dampening", OptimizerKind.Momentum, "dampening", -0.1f },
+        { "dampening", OptimizerKind.Momentum, "dampening", 1.5f },
+        { "dampening", OptimizerKind.Momentum, "dampening", float.NaN },
+        { "lr-decay", OptimizerKind.Adagrad, "lr-decay", -1e-3f },
+        { "initial-accumulator", OptimizerKind.Adagrad, "initial-accumulator", -0.5f },
+        { "initial-accumulator", OptimizerKind.Adagrad, "initial-accumulator", float.PositiveInfinity },
+        { "momentum-decay", OptimizerKind.NAdam, "momentum-decay", -4e-3f },
+        { "beta2", OptimizerKind.RAdam, "beta2", 1f },
+        { "eps", OptimizerKind.Adamax, "eps", -1e-8f },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadTorchFlags))]
+    public void BadTorchFlagIsRejectedNamingItAndItsValue(string flag, OptimizerKind kind, string name, float value)
+    {
+        var hp = HyperParameters.Defaults(kind);
+        hp = flag switch
+        {
+            "dampening" => hp with { Dampening = value },
+            "lr-decay" => hp with { LrDecay = value },
+            "initial-accumulator" => hp with { InitialAccumulator = value },
+            "momentum-decay" => hp with { MomentumDecay = value },
+            "beta2" => hp with { Beta2 = value },
+            _ => hp with { Eps = value },
+        };
+        using var backend = new CpuBackend();
+        var e = Assert.Throws<ArgumentException>(() => OptimizerFactory.Create(kind, backend, [new TensorSpec("w", 2)], hp));
+        Assert.Equal(name, e.ParamName);
+        Assert.Contains(name, e.Message);
+        Assert.Contains(value.ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message.Replace("∞", "Infinity"));
+    }
+
+    public static TheoryData<OptimizerKind, string> FlagsOnTheWrongOptimizer() => new()
+    {
+        { OptimizerKind.Sgd, "amsgrad" },
+        { OptimizerKind.NAdam, "amsgrad" },
+        { OptimizerKind.Adam, "centered" },
+        { OptimizerKind.Adam, "dampening" },
+        { OptimizerKind.RmsProp, "lr-decay" },
+        { OptimizerKind.Adam, "initial-accumulator" },
+        { OptimizerKind.Adam, "decoupled-weight-decay" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FlagsOnTheWrongOptimizer))]
+    public void TorchFlagOnAnOptimizerWithoutItIsRejected(OptimizerKind kind, string flag)
+    {
+        var hp = HyperParameters.Defaults(kind);
+        hp = flag switch
+        {
+            "amsgrad" => hp with { Amsgrad = true },
+            "centered" => hp with { Centered = true },
+            "dampening" => hp with { Dampening = 0.1f },
+            "lr-decay" => hp with { LrDecay = 0.1f },
+            "initial-accumulator" => hp with { InitialAccumulator = 0.1f },
+            _ => hp with { DecoupledWeightDecay = true },
+        };
+        using var backend = new CpuBackend();
+        var e = Assert.Throws<ArgumentException>(() => OptimizerFactory.Create(kind, backend, [new TensorSpec("w", 2)], hp));
+        Assert.Equal(flag, e.ParamName);
+        Assert.Contains(OptimizerNames.Name(kind), e.Message);
+    }
+
+    [Fact]
+    public void NesterovWithDampeningIsRejected()
+    {
+        var hp = HyperParameters.Defaults(OptimizerKind.Nesterov) with { Dampening = 0.1f };
+        using var backend = new CpuBackend();
+        var e = Assert.Throws<ArgumentException>(() => new HandDesignedOptimizer(OptimizerKind.Nesterov, backend, [new TensorSpec("w", 1)], hp));
+        Assert.Equal("dampening", e.ParamName);
+        Assert.Contains("0.1", e.Message);
+    }
+
     [Fact]
     public void NesterovWithoutMomentumIsRejected()
     {

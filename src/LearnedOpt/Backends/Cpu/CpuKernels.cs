@@ -10,8 +10,8 @@ namespace LearnedOpt.Backends.Cpu;
 /// <summary>The kernel sets of the CPU library (liblopt_cpu.so, OpenMP) on host tensors.</summary>
 internal sealed class CpuKernels(CpuBackend backend) : IBackendKernels
 {
-    public void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1)
-        => backend.OptimizerStep(kind, coef, parameters, gradients, state0, state1);
+    public void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1, TensorView state2)
+        => backend.OptimizerStep(kind, coef, parameters, gradients, state0, state1, state2);
 
     public IHrnnKernels Hrnn(HrnnWeights weights, long[] lengths) => new CpuHrnnKernels(weights, lengths.Length);
 

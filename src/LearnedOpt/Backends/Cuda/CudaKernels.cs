@@ -10,8 +10,8 @@ namespace LearnedOpt.Backends.Cuda;
 /// <summary>The kernel sets of a CUDA backend: native/kernels/*.cu compiled by NVRTC, cuBLAS, all on its stream.</summary>
 internal sealed class CudaKernels(CudaBackend backend) : IBackendKernels
 {
-    public void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1)
-        => backend.OptimizerStep(kind, coef, parameters, gradients, state0, state1);
+    public void OptimizerStep(NativeOptimizer kind, in LoptCoef coef, TensorView parameters, TensorView gradients, TensorView state0, TensorView state1, TensorView state2)
+        => backend.OptimizerStep(kind, coef, parameters, gradients, state0, state1, state2);
 
     public IHrnnKernels Hrnn(HrnnWeights weights, long[] lengths) => new CudaHrnnKernels(backend, weights, lengths);
 

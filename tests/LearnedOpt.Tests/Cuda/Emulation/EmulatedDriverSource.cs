@@ -98,6 +98,8 @@ internal static class EmulatedDriverSource
             { std::lock_guard<std::mutex> l(g_lock); if (!g_modules.count(m)) return INVALID_HANDLE; }
             static const char* known[] = { "lopt_copy", "lopt_sgd_step", "lopt_sgd_momentum_step", "lopt_rmsprop_step",
                                            "lopt_adam_step", "lopt_adamw_step", "lopt_powersign_step", "lopt_addsign_step",
+                                           "lopt_adam_amsgrad_step", "lopt_adamw_amsgrad_step", "lopt_rmsprop_centered_step",
+                                           "lopt_adagrad_step", "lopt_adamax_step", "lopt_nadam_step", "lopt_radam_step",
                                            "lopt_random_fill", "lopt_wrap_noise", "lopt_wrap_mask", "lopt_wrap_divide", "lopt_wrap_log",
                                            "lopt_wrap_log_hvp", "lopt_wrap_gather", "lopt_wrap_scatter", "lopt_wrap_add", "lopt_problems_matmul" };
             for (const char* k : known)
@@ -114,6 +116,13 @@ internal static class EmulatedDriverSource
             if (n == "lopt_adamw_step") return LOPT_ADAMW;
             if (n == "lopt_powersign_step") return LOPT_POWERSIGN;
             if (n == "lopt_addsign_step") return LOPT_ADDSIGN;
+            if (n == "lopt_adam_amsgrad_step") return LOPT_ADAM_AMSGRAD;
+            if (n == "lopt_adamw_amsgrad_step") return LOPT_ADAMW_AMSGRAD;
+            if (n == "lopt_rmsprop_centered_step") return LOPT_RMSPROP_CENTERED;
+            if (n == "lopt_adagrad_step") return LOPT_ADAGRAD;
+            if (n == "lopt_adamax_step") return LOPT_ADAMAX;
+            if (n == "lopt_nadam_step") return LOPT_NADAM;
+            if (n == "lopt_radam_step") return LOPT_RADAM;
             return -1;
         }
 
@@ -239,20 +248,25 @@ internal static class EmulatedDriverSource
             const float* g = *(const float**)args[1];
             float* s0 = *(float**)args[2];
             float* s1 = *(float**)args[3];
-            long long n = *(long long*)args[4];
-            lopt_coef c = *(const lopt_coef*)args[5];
-            unsigned long long* bad = *(unsigned long long**)args[6];
+            float* s2 = *(float**)args[4];
+            long long n = *(long long*)args[5];
+            lopt_coef c = *(const lopt_coef*)args[6];
+            unsigned long long* bad = *(unsigned long long**)args[7];
             size_t bytes = (size_t)n * 4;
             if (n < 0 || !inside((CUdeviceptr)p, bytes) || !inside((CUdeviceptr)g, bytes)) return ILLEGAL_ADDRESS;
-            if ((s0 && !inside((CUdeviceptr)s0, bytes)) || (s1 && !inside((CUdeviceptr)s1, bytes))) return ILLEGAL_ADDRESS;
+            if ((s0 && !inside((CUdeviceptr)s0, bytes)) || (s1 && !inside((CUdeviceptr)s1, bytes)) || (s2 && !inside((CUdeviceptr)s2, bytes)))
+                return ILLEGAL_ADDRESS;
             if (bad && !inside((CUdeviceptr)bad, 8)) return ILLEGAL_ADDRESS;
             // The kernels dereference the state they need: a missing buffer would fault on the GPU.
-            bool needs0 = kind != LOPT_SGD, needs1 = kind == LOPT_ADAM || kind == LOPT_ADAMW;
-            if ((needs0 && !s0) || (needs1 && !s1)) return ILLEGAL_ADDRESS;
+            bool needs0 = kind != LOPT_SGD;
+            bool needs1 = kind == LOPT_ADAM || kind == LOPT_ADAMW || kind == LOPT_ADAM_AMSGRAD || kind == LOPT_ADAMW_AMSGRAD ||
+                          kind == LOPT_RMSPROP_CENTERED || kind == LOPT_ADAMAX || kind == LOPT_NADAM || kind == LOPT_RADAM;
+            bool needs2 = kind == LOPT_ADAM_AMSGRAD || kind == LOPT_ADAMW_AMSGRAD;
+            if ((needs0 && !s0) || (needs1 && !s1) || (needs2 && !s2)) return ILLEGAL_ADDRESS;
             unsigned long long count = 0;
             for (long long i = 0; i < n; ++i) {
                 count += lopt_isfinite(g[i]) ? 0 : 1;
-                lopt_optim_elem(kind, p + i, g[i], s0 ? s0 + i : nullptr, s1 ? s1 + i : nullptr, &c);
+                lopt_optim_elem(kind, p + i, g[i], s0 ? s0 + i : nullptr, s1 ? s1 + i : nullptr, s2 ? s2 + i : nullptr, &c);
             }
             if (bad) *bad += count;
             return OK;
