@@ -50,7 +50,15 @@ std::vector<Chunk> make_chunks(const lopt_hrnn_tensor* t, int32_t k, const std::
     return chunks;
 }
 
-constexpr int kLanes = 4;  // coordinates per call of lopt_hrnn_coords: the loops vectorise across them
+// Coordinates per call of lopt_hrnn_coords: its loops vectorise across them, so the lane count
+// follows the vector width the library is built for, two vectors of floats (SSE2: 8, AVX: 16;
+// two independent chains hide the latency of each operation). Lanes are independent coordinates
+// and the chunk sums add them in coordinate order, so the results do not depend on it.
+#if defined(__AVX__)
+constexpr int kLanes = 16;
+#else
+constexpr int kLanes = 8;
+#endif
 
 // Pass A over one chunk: the coordinate step on the state block, scratch, and the chunk's sums
 // (accumulated in coordinate order, in double).
@@ -64,32 +72,42 @@ void pass_a(const lopt_hrnn_pw* w, const float* e, float mu, const lopt_hrnn_ten
         const int cnt = end - i0 < L ? (int)(end - i0) : L;
         float h[LOPT_HRNN_H0][L], m[LOPT_HRNN_S][L], v[LOPT_HRNN_S][L], x[LOPT_HRNN_F][L];
         float g[L], beta[L], eta[L], ell[L], d[L], scratch[L];
-        // Lanes past the chunk's end get a zero state and gradient (finite), and are not stored.
-        for (int c = 0; c < L; ++c) {
-            const bool in = c < cnt;
-            const int64_t i = in ? i0 + c : i0;
-            for (int j = 0; j < LOPT_HRNN_H0; ++j) h[j][c] = in ? blk[(LOPT_HRNN_OFF_H + j) * n + i] : 0.0f;
-            for (int s = 0; s < LOPT_HRNN_S; ++s) {
-                m[s][c] = in ? blk[(LOPT_HRNN_OFF_M + s) * n + i] : 0.0f;
-                v[s][c] = in ? blk[(LOPT_HRNN_OFF_V + s) * n + i] : 0.0f;
-            }
-            beta[c] = in ? blk[LOPT_HRNN_OFF_BETA * n + i] : 0.0f;
-            eta[c] = in ? blk[LOPT_HRNN_OFF_ETA * n + i] : 0.0f;
-            ell[c] = in ? blk[LOPT_HRNN_OFF_ELL * n + i] : 0.0f;
-            g[c] = in ? t.grad[i] : 0.0f;
+        // Row r of the block at this group's coordinates; lanes past the chunk's end get a zero
+        // state and gradient (finite), and are not stored. Full groups load and store whole vectors.
+        const auto row = [&](int r) { return blk + (int64_t)r * n + i0; };
+        const auto load = [&](float* dst, const float* src) {
+            if (cnt == L)
+                for (int c = 0; c < L; ++c) dst[c] = src[c];
+            else
+                for (int c = 0; c < L; ++c) dst[c] = c < cnt ? src[c] : 0.0f;
+        };
+        const auto store = [&](float* dst, const float* src) {
+            if (cnt == L)
+                for (int c = 0; c < L; ++c) dst[c] = src[c];
+            else
+                for (int c = 0; c < cnt; ++c) dst[c] = src[c];
+        };
+        for (int j = 0; j < LOPT_HRNN_H0; ++j) load(h[j], row(LOPT_HRNN_OFF_H + j));
+        for (int s = 0; s < LOPT_HRNN_S; ++s) {
+            load(m[s], row(LOPT_HRNN_OFF_M + s));
+            load(v[s], row(LOPT_HRNN_OFF_V + s));
         }
+        load(beta, row(LOPT_HRNN_OFF_BETA));
+        load(eta, row(LOPT_HRNN_OFF_ETA));
+        load(ell, row(LOPT_HRNN_OFF_ELL));
+        load(g, t.grad + i0);
         lopt_hrnn_coords<L>(w, e, mu, g, h, m, v, beta, eta, ell, x, d, scratch);
+        for (int j = 0; j < LOPT_HRNN_H0; ++j) store(row(LOPT_HRNN_OFF_H + j), h[j]);
+        for (int s = 0; s < LOPT_HRNN_S; ++s) {
+            store(row(LOPT_HRNN_OFF_M + s), m[s]);
+            store(row(LOPT_HRNN_OFF_V + s), v[s]);
+        }
+        store(row(LOPT_HRNN_OFF_BETA), beta);
+        store(row(LOPT_HRNN_OFF_ETA), eta);
+        store(row(LOPT_HRNN_OFF_ELL), ell);
+        store(row(LOPT_HRNN_OFF_SCRATCH), scratch);
+        // The chunk's sums, in coordinate order.
         for (int c = 0; c < cnt; ++c) {
-            const int64_t i = i0 + c;
-            for (int j = 0; j < LOPT_HRNN_H0; ++j) blk[(LOPT_HRNN_OFF_H + j) * n + i] = h[j][c];
-            for (int s = 0; s < LOPT_HRNN_S; ++s) {
-                blk[(LOPT_HRNN_OFF_M + s) * n + i] = m[s][c];
-                blk[(LOPT_HRNN_OFF_V + s) * n + i] = v[s][c];
-            }
-            blk[LOPT_HRNN_OFF_BETA * n + i] = beta[c];
-            blk[LOPT_HRNN_OFF_ETA * n + i] = eta[c];
-            blk[LOPT_HRNN_OFF_ELL * n + i] = ell[c];
-            blk[LOPT_HRNN_OFF_SCRATCH * n + i] = scratch[c];
             acc[0] += (double)d[c] * d[c];
             for (int j = 0; j < LOPT_HRNN_H0; ++j) acc[1 + j] += h[j][c];
             for (int j = 0; j < LOPT_HRNN_F; ++j) acc[1 + LOPT_HRNN_H0 + j] += x[j][c];

@@ -24,6 +24,9 @@ LOPT_API int32_t lopt_abi_version(void);
 LOPT_API int32_t lopt_max_threads(void);
 LOPT_API void lopt_set_threads(int32_t threads);
 LOPT_API const char* lopt_last_error(void);
+// The instruction set this build targets: "x86-64" (baseline, liblopt_cpu.so) or "x86-64-v3"
+// (AVX2 + FMA, liblopt_cpu_v3.so). Every kernel gives the same bits in either.
+LOPT_API const char* lopt_cpu_isa(void);
 // Struct sizes, so the managed mirrors can be checked against this build.
 LOPT_API int32_t lopt_struct_size(int32_t which); // 0: lopt_hparams, 1: lopt_coef
 // Layout of a C struct that C# mirrors, by its C name (lopt_hparams, lopt_coef, lopt_hrnn_tensor,

@@ -191,29 +191,34 @@ LOPT_HD void lopt_hrnn_param_cell(const T* w, const T* e, const T (*x)[L], T (*h
     const T* wx = w + LOPT_HRNN_W_WX;
     const T* wh = w + LOPT_HRNN_W_WH;
     const T* b = w + LOPT_HRNN_W_B;
+    // Each pre-activation sums its terms in input order; one output at a time keeps its lanes in
+    // registers (the arithmetic of every coordinate is the same in any loop order).
     T z[2 * LOPT_HRNN_H0][L];
-    for (int j = 0; j < 2 * H; ++j)
-        for (int c = 0; c < L; ++c) z[j][c] = b[j] + e[j];
-    for (int i = 0; i < LOPT_HRNN_F; ++i)
-        for (int j = 0; j < 2 * H; ++j)
-            for (int c = 0; c < L; ++c) z[j][c] += x[i][c] * wx[i * G + j];
-    for (int i = 0; i < H; ++i)
-        for (int j = 0; j < 2 * H; ++j)
-            for (int c = 0; c < L; ++c) z[j][c] += h[i][c] * wh[i * G + j];
+    for (int j = 0; j < 2 * H; ++j) {
+        T acc[L];
+        for (int c = 0; c < L; ++c) acc[c] = b[j] + e[j];
+        for (int i = 0; i < LOPT_HRNN_F; ++i)
+            for (int c = 0; c < L; ++c) acc[c] += x[i][c] * wx[i * G + j];
+        for (int i = 0; i < H; ++i)
+            for (int c = 0; c < L; ++c) acc[c] += h[i][c] * wh[i * G + j];
+        for (int c = 0; c < L; ++c) z[j][c] = acc[c];
+    }
     T rh[LOPT_HRNN_H0][L], zc[LOPT_HRNN_H0][L];
     for (int j = 0; j < H; ++j)
         for (int c = 0; c < L; ++c) {
             const T r = lopt_sigmoid<M>(z[j][c]);
             if (Trace) tr->r[j][c] = r;
             rh[j][c] = r * h[j][c];
-            zc[j][c] = b[2 * H + j] + e[2 * H + j];
         }
-    for (int i = 0; i < LOPT_HRNN_F; ++i)
-        for (int j = 0; j < H; ++j)
-            for (int c = 0; c < L; ++c) zc[j][c] += x[i][c] * wx[i * G + 2 * H + j];
-    for (int i = 0; i < H; ++i)
-        for (int j = 0; j < H; ++j)
-            for (int c = 0; c < L; ++c) zc[j][c] += rh[i][c] * wh[i * G + 2 * H + j];
+    for (int j = 0; j < H; ++j) {
+        T acc[L];
+        for (int c = 0; c < L; ++c) acc[c] = b[2 * H + j] + e[2 * H + j];
+        for (int i = 0; i < LOPT_HRNN_F; ++i)
+            for (int c = 0; c < L; ++c) acc[c] += x[i][c] * wx[i * G + 2 * H + j];
+        for (int i = 0; i < H; ++i)
+            for (int c = 0; c < L; ++c) acc[c] += rh[i][c] * wh[i * G + 2 * H + j];
+        for (int c = 0; c < L; ++c) zc[j][c] = acc[c];
+    }
     for (int j = 0; j < H; ++j)
         for (int c = 0; c < L; ++c) {
             const T u = lopt_sigmoid<M>(z[H + j][c]), cand = lopt_tanh(M(), zc[j][c]);

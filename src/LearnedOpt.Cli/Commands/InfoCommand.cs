@@ -109,7 +109,8 @@ public sealed class InfoCommand : ICommandFactory
         try
         {
             using var cpu = BackendSelector.CreateCpu();
-            o.WriteLine($"cpu library: {NativeLibraryResolver.Get(LibraryNames.LoptCpu).LoadedFrom}, {cpu.Threads} OpenMP threads");
+            o.WriteLine($"cpu library: {NativeLibraryResolver.Get(LibraryNames.LoptCpu).LoadedFrom}, {cpu.InstructionSet} " +
+                        $"({InstructionSetReason()}), {cpu.Threads} OpenMP threads");
         }
         catch (Exception e) when (e is DllNotFoundException or InvalidOperationException or EntryPointNotFoundException)
         {
@@ -118,6 +119,14 @@ public sealed class InfoCommand : ICommandFactory
                 ? $"cpu library: unavailable: {r.LoadedFrom} ({e.Message.ReplaceLineEndings(" ")})"
                 : $"cpu library: {NotFound(r, verbose)}");
         }
+    }
+
+    // Why this instruction set: forced by LOPT_CPU_ISA, or what CPUID reports.
+    private static string InstructionSetReason()
+    {
+        var forced = Environment.GetEnvironmentVariable(CpuInstructionSets.Variable);
+        if (!string.IsNullOrWhiteSpace(forced)) return $"{CpuInstructionSets.Variable}={forced.Trim()}";
+        return CpuInstructionSets.MachineSupportsV3 ? "CPU has AVX2 and FMA" : "CPU lacks AVX2 or FMA";
     }
 
     private static void Devices(TextWriter o)

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using LearnedOpt.Backends.Cpu;
 using LearnedOpt.Cpu;
 using LearnedOpt.Interop;
+using LearnedOpt.NativeLibraries;
 
 namespace LearnedOpt.Backends;
 
@@ -18,13 +19,21 @@ public sealed unsafe class CpuBackend : IBackend
         CpuLibrary.EnsureLoaded();
         if (threads > 0) CpuLibrary.SetThreads(threads);
         Threads = CpuLibrary.MaxThreads;
+        InstructionSet = CpuLibrary.InstructionSet;
+        LibraryFile = Path.GetFileName(NativeLibraryResolver.Get(LibraryNames.LoptCpu).LoadedFrom) ?? "liblopt_cpu.so";
         _kernels = new CpuKernels(this);
     }
 
     public BackendKind Kind => BackendKind.Cpu;
     public MemoryLocation Location => MemoryLocation.Host;
     public int Threads { get; }
-    public string Description => $"cpu (liblopt_cpu.so, OpenMP, {Threads} threads)";
+    /// <summary>The instruction set of the loaded CPU library: "x86-64" (baseline) or "x86-64-v3" (AVX2 + FMA).</summary>
+    public string InstructionSet { get; }
+
+    /// <summary>The file name of the loaded CPU library (liblopt_cpu.so or liblopt_cpu_v3.so).</summary>
+    public string LibraryFile { get; }
+
+    public string Description => $"cpu ({LibraryFile}, {InstructionSet}, OpenMP, {Threads} threads)";
 
     IBackendKernels IBackend.Kernels => _kernels;
 

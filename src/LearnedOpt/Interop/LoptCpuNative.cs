@@ -17,6 +17,7 @@ internal static unsafe partial class LoptCpuNative
     [LibraryImport(LibraryNames.LoptCpu)] public static partial int lopt_max_threads();
     [LibraryImport(LibraryNames.LoptCpu)] public static partial void lopt_set_threads(int threads);
     [LibraryImport(LibraryNames.LoptCpu)] public static partial byte* lopt_last_error();
+    [LibraryImport(LibraryNames.LoptCpu)] public static partial byte* lopt_cpu_isa();
     [LibraryImport(LibraryNames.LoptCpu)] public static partial int lopt_struct_size(int which);
 
     [LibraryImport(LibraryNames.LoptCpu)]

@@ -12,8 +12,15 @@ public static class LibraryCandidates
 
     public static IReadOnlyList<string> For(string name) => For(name, Environment.GetEnvironmentVariable, AppContext.BaseDirectory);
 
-    /// <summary>Testable form: the environment and the application folder are inputs.</summary>
+    /// <summary>Testable form: the environment and the application folder are inputs (the CPU's features are this machine's).</summary>
     public static IReadOnlyList<string> For(string name, Func<string, string?> env, string baseDirectory)
+        => For(name, env, baseDirectory, CpuInstructionSets.MachineSupportsV3);
+
+    /// <summary>
+    /// Testable form with the CPU's features as an input too. For the CPU library, throws the
+    /// <see cref="ArgumentException"/> of <see cref="CpuInstructionSets.Choose"/> for a bad LOPT_CPU_ISA.
+    /// </summary>
+    public static IReadOnlyList<string> For(string name, Func<string, string?> env, string baseDirectory, bool machineSupportsV3)
     {
         var list = new List<string>();
         var overridePath = env(OverrideVariable(name));
@@ -30,9 +37,16 @@ public static class LibraryCandidates
 
         if (name == LibraryNames.LoptCpu)
         {
-            // Ours ships beside the assembly in the runtimes/<rid>/native layout.
-            list.Add(Path.Combine(baseDirectory, "runtimes", "linux-x64", "native", "liblopt_cpu.so"));
-            list.Add(Path.Combine(baseDirectory, "liblopt_cpu.so"));
+            // Ours ships beside the assembly in the runtimes/<rid>/native layout, one file per
+            // instruction set: the one CPUID allows first, then (unless LOPT_CPU_ISA forced it) the baseline.
+            var (isa, forced) = CpuInstructionSets.Choose(env, machineSupportsV3);
+            var files = new List<string> { CpuInstructionSets.FileName(isa) };
+            if (!forced && isa != CpuInstructionSet.Baseline) files.Add(CpuInstructionSets.FileName(CpuInstructionSet.Baseline));
+            foreach (var file in files)
+            {
+                list.Add(Path.Combine(baseDirectory, "runtimes", "linux-x64", "native", file));
+                list.Add(Path.Combine(baseDirectory, file));
+            }
             return list;
         }
 

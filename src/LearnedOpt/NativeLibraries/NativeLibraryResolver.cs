@@ -60,7 +60,18 @@ public static class NativeLibraryResolver
     private static Resolution Probe(string name)
     {
         var attempts = new List<Attempt>();
-        foreach (var candidate in LibraryCandidates.For(name))
+        IReadOnlyList<string> candidates;
+        try
+        {
+            candidates = LibraryCandidates.For(name);
+        }
+        catch (ArgumentException e)
+        {
+            // A bad setting (LOPT_CPU_ISA) is the reason nothing was tried.
+            attempts.Add(new Attempt(e.ParamName ?? name, false, e.Message));
+            return new Resolution(name, 0, null, attempts);
+        }
+        foreach (var candidate in candidates)
         {
             if (candidate.Contains('/') && !File.Exists(candidate))
             {

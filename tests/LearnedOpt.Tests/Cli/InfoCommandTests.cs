@@ -51,4 +51,14 @@ public class InfoCommandTests
         }
         Assert.True(verbose.Length >= output.Length, verr);
     }
+
+    [Fact]
+    public void InfoSaysWhichCpuInstructionSetIsLoaded()
+    {
+        var (exit, output, err) = CliRunner.Run("info");
+        Assert.True(exit is 0 or 1, err + output);
+        var line = output.Split('\n').Single(l => l.StartsWith("cpu library:", StringComparison.Ordinal));
+        using var cpu = new CpuBackend();
+        Assert.Contains($"{cpu.LibraryFile}, {cpu.InstructionSet} (", line);
+    }
 }
