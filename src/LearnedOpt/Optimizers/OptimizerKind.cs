@@ -12,6 +12,7 @@ public enum OptimizerKind
     PowerSign,
     AddSign,
     Hrnn,
+    Celo,
 }
 
 public static class OptimizerNames
@@ -27,6 +28,7 @@ public static class OptimizerNames
         ["powersign"] = OptimizerKind.PowerSign,
         ["addsign"] = OptimizerKind.AddSign,
         ["hrnn"] = OptimizerKind.Hrnn,
+        ["celo"] = OptimizerKind.Celo,
     };
 
     public static IEnumerable<string> All => ByName.Keys;
