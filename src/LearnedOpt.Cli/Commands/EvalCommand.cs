@@ -17,7 +17,9 @@ public sealed class EvalCommand : ICommandFactory
 {
     public Command Create()
     {
-        var weights = new Option<string>("--weights") { Description = "HRNN weight file (safetensors).", Required = true };
+        var weights = new Option<string>("--weights") { Description = "Weight file of the learned optimizer (safetensors).", Required = true };
+        var learned = new Option<string>("--optimizer") { Description = "The learned optimizer the weights belong to: hrnn or celo.", DefaultValueFactory = _ => "hrnn" };
+        learned.AcceptOnlyFromAmong("hrnn", "celo");
         var suite = new Option<string>("--suite") { Description = "Task suite: held-out.", DefaultValueFactory = _ => "held-out" };
         suite.AcceptOnlyFromAmong("held-out");
         var seeds = new Option<int>("--seeds") { Description = "Evaluation seeds per task.", DefaultValueFactory = _ => 5 };
@@ -27,8 +29,8 @@ public sealed class EvalCommand : ICommandFactory
         var json = new Option<bool>("--json") { Description = "Print JSON instead of the table." };
         var tasks = new Option<string?>("--tasks") { Description = "Comma-separated subset of the suite's tasks." };
         var cache = new Option<string?>("--baseline-cache") { Description = "JSON file of tuned baselines: reused where task, horizon, seeds, grid and engine version match; new ones are added." };
-        var cmd = new Command("eval", "Evaluate HRNN weights against tuned baselines on the held-out suite.");
-        foreach (var o in new Option[] { weights, suite, seeds, tuning, steps, output, json, tasks, cache }) cmd.Options.Add(o);
+        var cmd = new Command("eval", "Evaluate learned-optimizer weights (HRNN or Celo) against tuned baselines on the held-out suite.");
+        foreach (var o in new Option[] { weights, learned, suite, seeds, tuning, steps, output, json, tasks, cache }) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             int n = parse.GetValue(seeds), nt = parse.GetValue(tuning);
@@ -44,7 +46,9 @@ public sealed class EvalCommand : ICommandFactory
                 members = members.Where(m => names.Contains(m.Task)).ToList();
             }
             var path = parse.GetValue(weights)!;
-            var w = HrnnWeights.Load(path);
+            bool celo = parse.GetValue(learned) == "celo";
+            var hrnnWeights = celo ? null : HrnnWeights.Load(path);
+            var celoWeights = celo ? LearnedOpt.Optimizers.Celo.CeloWeights.Load(path) : null;
             bool asJson = parse.GetValue(json);
             BaselineCache? baselines = null;
             if (parse.GetValue(cache) is { } cachePath)
@@ -56,11 +60,10 @@ public sealed class EvalCommand : ICommandFactory
             var results = new List<TaskResult>();
             foreach (var k in horizons)
             {
-                var evaluator = new HeldOutEvaluator(backend, w)
-                {
-                    Seeds = n, TuningSeeds = nt, Steps = k, Cache = baselines,
-                    Log = asJson ? null : m => Console.Error.WriteLine(m),
-                };
+                Action<string>? log = asJson ? null : m => Console.Error.WriteLine(m);
+                var evaluator = celo
+                    ? new HeldOutEvaluator(backend, celoWeights!) { Seeds = n, TuningSeeds = nt, Steps = k, Cache = baselines, Log = log }
+                    : new HeldOutEvaluator(backend, hrnnWeights!) { Seeds = n, TuningSeeds = nt, Steps = k, Cache = baselines, Log = log };
                 foreach (var m in members)
                 {
                     try

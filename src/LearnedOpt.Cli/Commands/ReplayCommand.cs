@@ -20,14 +20,15 @@ public sealed class ReplayCommand : ICommandFactory
         var paramsFile = new Option<string>("--params") { Description = "Initial parameters (safetensors, F32 tensors <name>)", Required = true };
         var gradsFile = new Option<string>("--grads") { Description = "Gradients <name>/<t>, t = 1..T (safetensors)", Required = true };
         var outFile = new Option<string>("--out") { Description = "Output: parameters after each step, <name>/<t>", Required = true };
-        var weights = new Option<string?>("--weights") { Description = "Learned optimizer weights (hrnn; the shipped weights when omitted)" };
+        var weights = new Option<string?>("--weights") { Description = "Learned optimizer weights (hrnn: the shipped weights when omitted; celo)" };
+        var lossesFile = new Option<string?>("--losses") { Description = "Loss at each step: one tensor 'loss' of shape [T] (safetensors; required by celo)" };
         var stateIn = new Option<string?>("--state-in") { Description = "Optimizer state to start from (the optimizer's state contract)" };
         var stateOut = new Option<string?>("--state-out") { Description = "Write the final optimizer state here" };
         var backend = BackendOption.Create();
         var hp = new HyperParameterOptions();
 
         var cmd = new Command("replay", "Replay an optimizer on recorded gradients and write the parameter trajectory.");
-        foreach (var o in new Option[] { optimizer, paramsFile, gradsFile, outFile, weights, stateIn, stateOut, backend }) cmd.Options.Add(o);
+        foreach (var o in new Option[] { optimizer, paramsFile, gradsFile, outFile, weights, lossesFile, stateIn, stateOut, backend }) cmd.Options.Add(o);
         hp.AddTo(cmd);
         cmd.SetAction(parse =>
         {
@@ -36,11 +37,14 @@ public sealed class ReplayCommand : ICommandFactory
             var p = SafeTensorsFile.Read(parse.GetValue(paramsFile)!);
             var g = SafeTensorsFile.Read(parse.GetValue(gradsFile)!);
             var plan = ReplayPlan.Build(p, g, parse.GetValue(paramsFile)!, parse.GetValue(gradsFile)!);
+            var losses = parse.GetValue(lossesFile) is { } lf ? ReadLosses(lf, plan.Steps) : null;
 
             using var engine = BackendOption.Open(parse, backend);
             using var opt = OptimizerOption.Create(kind, engine, plan.Tensors, hyper, parse.GetValue(weights));
+            if (opt.ReadsLoss && losses == null)
+                throw new CliError($"{OptimizerNames.Name(kind)} reads the loss: give --losses L.safetensors with one tensor 'loss' of shape [{plan.Steps}].");
             if (parse.GetValue(stateIn) is { } si) opt.LoadState(si);
-            var outputs = Run(engine, opt, plan);
+            var outputs = Run(engine, opt, plan, losses);
             SafeTensorsFile.Write(parse.GetValue(outFile)!, outputs, new Dictionary<string, string>
             {
                 ["format"] = "learnedopt-replay",
@@ -56,7 +60,18 @@ public sealed class ReplayCommand : ICommandFactory
         return cmd;
     }
 
-    private static List<SafeTensor> Run(IBackend engine, Optimizer opt, ReplayPlan plan)
+    /// <summary>The tensor 'loss' of shape [steps] from a safetensors file.</summary>
+    private static float[] ReadLosses(string path, int steps)
+    {
+        var doc = SafeTensorsFile.Read(path);
+        var t = doc.Find("loss") ?? throw new CliError($"--losses {path}: no tensor 'loss' (expected one tensor 'loss' of shape [{steps}]).");
+        if (doc.Tensors.Count != 1) throw new CliError($"--losses {path}: holds {doc.Tensors.Count} tensors; expected only 'loss'.");
+        if (t.Shape.Length != 1 || t.Shape[0] != steps)
+            throw new CliError($"--losses {path}: tensor 'loss' has shape {t.ShapeText}, expected [{steps}] (one loss per replayed step).");
+        return t.ToFloats();
+    }
+
+    private static List<SafeTensor> Run(IBackend engine, Optimizer opt, ReplayPlan plan, float[]? losses)
     {
         var outputs = new List<SafeTensor>();
         var pBuf = plan.Tensors.Select(t => engine.Allocate(t.Length)).ToArray();
@@ -69,6 +84,7 @@ public sealed class ReplayCommand : ICommandFactory
             for (int t = 1; t <= plan.Steps; t++)
             {
                 for (int i = 0; i < plan.Tensors.Count; i++) engine.CopyFromHost(plan.Gradients[i][t - 1], gBuf[i].View);
+                if (losses != null) opt.ObserveLoss(losses[t - 1]);
                 opt.Step(pViews, gViews);
                 for (int i = 0; i < plan.Tensors.Count; i++)
                 {

@@ -44,6 +44,8 @@ public sealed class TrainCommand : ICommandFactory
         var entry = TaskRegistry.Get(r.Task);
         var kind = OptimizerNames.Parse(r.Optimizer);
         var hp = hyperParameters(kind);
+        // Celo plans its schedule for N steps: the run's length unless --total-steps says otherwise.
+        if (kind == OptimizerKind.Celo && hp.TotalSteps == 0) hp = hp with { TotalSteps = checked((int)r.Steps) };
         if (r.Weights != null && !File.Exists(r.Weights)) throw new FileNotFoundException($"--weights file '{r.Weights}' does not exist.");
         string? outDir = r.OutDir == null ? null : Path.GetFullPath(r.OutDir);
         if (outDir != null && File.Exists(outDir)) throw new CliError($"--out '{r.OutDir}' is a file, not a directory.");

@@ -11,8 +11,9 @@ public static class EvalReport
 {
     private static string F(double v, string format = "F3") => v.ToString(format, CultureInfo.InvariantCulture);
 
-    /// <summary>The optimizers in table order.</summary>
-    private static readonly string[] Columns = ["hrnn", "adam", "rmsprop", "sgd-momentum"];
+    /// <summary>The optimizers in table order: the learned one evaluated (hrnn or celo), then the baselines.</summary>
+    private static string[] ColumnsOf(IReadOnlyList<TaskResult> results)
+        => [results.SelectMany(r => r.Optimizers).Select(o => o.Optimizer).FirstOrDefault(TaskResult.IsLearned) ?? "hrnn", "adam", "rmsprop", "sgd-momentum"];
 
     /// <summary>
     /// A Markdown table: one row per task and horizon, the per-optimizer divergence and spike
@@ -21,10 +22,12 @@ public static class EvalReport
     public static string Table(IReadOnlyList<TaskResult> results, string weights, int seeds)
     {
         var sb = new StringBuilder();
+        var columns = ColumnsOf(results);
+        string learned = columns[0];
         sb.AppendLine($"Final log10 loss (whole training set), mean ± standard error over {seeds} held-out seeds (weights: {weights}); baseline learning rates tuned per task on separate seeds.");
-        sb.AppendLine($"diverged: seeds whose final loss is non-finite or above the initial one; spikes: steps whose training loss exceeds {F(RunHealth.SpikeFactor, "G")}× the running median, summed over seeds (both as {string.Join("/", Columns)}).");
+        sb.AppendLine($"diverged: seeds whose final loss is non-finite or above the initial one; spikes: steps whose training loss exceeds {F(RunHealth.SpikeFactor, "G")}× the running median, summed over seeds (both as {string.Join("/", columns)}).");
         sb.AppendLine();
-        sb.AppendLine("| task | group | steps | hrnn | adam (lr) | rmsprop (lr) | sgd-momentum (lr) | best baseline | hrnn vs best | diverged | spikes |");
+        sb.AppendLine($"| task | group | steps | {learned} | adam (lr) | rmsprop (lr) | sgd-momentum (lr) | best baseline | {learned} vs best | diverged | spikes |");
         sb.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
@@ -39,9 +42,9 @@ public static class EvalReport
                 var o = Of(name);
                 return $"{F(o.Mean)} ± {F(o.StdErr)}" + (o.LearningRate is { } lr ? $" ({F(lr, "G2")})" : "");
             }
-            string diverged = string.Join("/", Columns.Select(c => Of(c).DivergedSeeds));
-            string spikes = string.Join("/", Columns.Select(c => Of(c).TotalSpikes));
-            sb.AppendLine($"| {r.Task} | {r.Group} | {r.Steps} | {Cell("hrnn")} | {Cell("adam")} | {Cell("rmsprop")} | {Cell("sgd-momentum")} | {r.BestBaseline!.Optimizer} | {r.Verdict.ToString()!.ToLowerInvariant()} | {diverged} | {spikes} |");
+            string diverged = string.Join("/", columns.Select(c => Of(c).DivergedSeeds));
+            string spikes = string.Join("/", columns.Select(c => Of(c).TotalSpikes));
+            sb.AppendLine($"| {r.Task} | {r.Group} | {r.Steps} | {Cell(learned)} | {Cell("adam")} | {Cell("rmsprop")} | {Cell("sgd-momentum")} | {r.BestBaseline!.Optimizer} | {r.Verdict.ToString()!.ToLowerInvariant()} | {diverged} | {spikes} |");
         }
         sb.AppendLine();
         var horizons = results.Select(r => r.Steps).Distinct().ToList();
@@ -123,7 +126,7 @@ public static class EvalReport
         plot.YLabel("log10 loss");
         var colors = new Dictionary<string, ScottPlot.Color>
         {
-            ["hrnn"] = ScottPlot.Colors.Crimson, ["adam"] = ScottPlot.Colors.SteelBlue,
+            ["hrnn"] = ScottPlot.Colors.Crimson, ["celo"] = ScottPlot.Colors.Crimson, ["adam"] = ScottPlot.Colors.SteelBlue,
             ["rmsprop"] = ScottPlot.Colors.SeaGreen, ["sgd-momentum"] = ScottPlot.Colors.DarkOrange,
         };
         foreach (var o in r.Optimizers)
@@ -131,7 +134,7 @@ public static class EvalReport
             var line = plot.Add.ScatterLine(Enumerable.Range(0, o.CurveLog10.Length).Select(i => (double)i).ToArray(), o.CurveLog10);
             line.LegendText = o.LearningRate is { } lr ? $"{o.Optimizer} (lr {F(lr, "G2")})" : o.Optimizer;
             line.Color = colors.GetValueOrDefault(o.Optimizer, ScottPlot.Colors.Gray);
-            line.LineWidth = o.Optimizer == "hrnn" ? 3 : 2;
+            line.LineWidth = TaskResult.IsLearned(o.Optimizer) ? 3 : 2;
         }
         plot.ShowLegend(ScottPlot.Alignment.UpperRight); // loss curves fall: the upper right is the empty corner
         plot.SavePng(path, 900, 540);

@@ -1,6 +1,7 @@
 using LearnedOpt.Data;
 using LearnedOpt.Interop;
 using LearnedOpt.MetaTraining.Gradients;
+using LearnedOpt.Optimizers.Celo;
 using LearnedOpt.Optimizers.Hrnn;
 using LearnedOpt.Tasks;
 using LearnedOpt.Tasks.Batched;
@@ -27,6 +28,9 @@ internal interface IBackendKernels
 
     /// <summary>The HRNN step of independent groups, each with its own weight pack (set later).</summary>
     IHrnnKernels GroupedHrnn(int h1, int h2, HrnnGroups groups);
+
+    /// <summary>The Celo step of one optimizer with <paramref name="weights"/> over tensors of <paramref name="layouts"/>, planned for <paramref name="totalSteps"/> steps.</summary>
+    ICeloKernels Celo(CeloWeights weights, IReadOnlyList<CeloTensorLayout> layouts, long totalSteps, int phase);
 
     /// <summary>The elementwise wrapper operations for <paramref name="count"/> instances; <paramref name="seeds"/> only for random draws.</summary>
     WrapperKernels Wrappers(int count, IReadOnlyList<ulong>? seeds);

@@ -25,6 +25,7 @@ public sealed class HandDesignedOptimizer : Optimizer
     {
         ArgumentNullException.ThrowIfNull(hyperParameters);
         if (kind == OptimizerKind.Hrnn) throw new ArgumentException("hrnn is a learned optimizer; use HrnnOptimizer.", nameof(kind));
+        if (kind == OptimizerKind.Celo) throw new ArgumentException("celo is a learned optimizer; use CeloOptimizer.", nameof(kind));
         hyperParameters.Validate(kind);
         Kind = kind;
         HyperParameters = hyperParameters;

@@ -53,6 +53,15 @@ public abstract class Optimizer : IDisposable
         }
     }
 
+    /// <summary>Whether <see cref="ObserveLoss"/> must precede every step (learned optimizers that read the loss, such as Celo).</summary>
+    public virtual bool ReadsLoss => false;
+
+    /// <summary>
+    /// The minibatch loss at the current parameters, for the next step. Optimizers that do not read
+    /// the loss ignore it.
+    /// </summary>
+    public virtual void ObserveLoss(float loss) { }
+
     /// <summary>One step over every tensor, in the order of <see cref="Tensors"/>.</summary>
     public void Step(ReadOnlySpan<TensorView> parameters, ReadOnlySpan<TensorView> gradients)
     {

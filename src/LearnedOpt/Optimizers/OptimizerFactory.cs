@@ -1,4 +1,5 @@
 using LearnedOpt.Backends;
+using LearnedOpt.Optimizers.Celo;
 using LearnedOpt.Optimizers.Hrnn;
 using LearnedOpt.Tensors;
 
@@ -21,6 +22,15 @@ public static class OptimizerFactory
             if (string.IsNullOrEmpty(weightsPath))
                 throw new ArgumentException($"The hrnn optimizer needs a weight file: pass {nameof(weightsPath)} (safetensors), or its weights (e.g. {nameof(ShippedHrnnWeights)}.{nameof(ShippedHrnnWeights.Load)}()).", nameof(weightsPath));
             return new HrnnOptimizer(backend, tensors, HrnnWeights.Load(weightsPath));
+        }
+        if (kind == OptimizerKind.Celo)
+        {
+            // Celo's weights come from its file; N, the planned number of steps, from --total-steps.
+            if (string.IsNullOrEmpty(weightsPath))
+                throw new ArgumentException("The celo optimizer needs a weight file (--weights W.safetensors; convert the released one with 'lopt convert celo').", "weights");
+            if (hyperParameters.TotalSteps < 1)
+                throw new ArgumentException($"The celo optimizer needs the planned number of steps: --total-steps must be >= 1 (got {hyperParameters.TotalSteps}).", "total-steps");
+            return new CeloOptimizer(backend, tensors, CeloWeights.Load(weightsPath), hyperParameters.TotalSteps);
         }
         if (weightsPath != null)
             throw new ArgumentException($"{nameof(weightsPath)} is only used by learned optimizers, not by {OptimizerNames.Name(kind)}.", nameof(weightsPath));

@@ -16,6 +16,7 @@ public enum OptimizerKind
     Adamax,
     NAdam,
     RAdam,
+    Celo,
 }
 
 public static class OptimizerNames
@@ -35,6 +36,7 @@ public static class OptimizerNames
         ["nadam"] = OptimizerKind.NAdam,
         ["radam"] = OptimizerKind.RAdam,
         ["hrnn"] = OptimizerKind.Hrnn,
+        ["celo"] = OptimizerKind.Celo,
     };
 
     public static IEnumerable<string> All => ByName.Keys;

@@ -53,6 +53,7 @@ public static class TaskTrainer
                     for (int k = 0; k < grad[i].Length; k++) hostGrads[i][k] = (float)grad[i][k];
                     backend.CopyFromHost(hostGrads[i], gradViews[i]);
                 }
+                optimizer.ObserveLoss((float)loss);
                 optimizer.Step(paramViews, gradViews);
                 for (int i = 0; i < specs.Count; i++) backend.CopyToHost(paramViews[i], hostParams[i]);
                 onStep?.Invoke(step + 1, loss);

@@ -1,6 +1,7 @@
 using LearnedOpt.Data;
 using LearnedOpt.Interop;
 using LearnedOpt.MetaTraining.Gradients;
+using LearnedOpt.Optimizers.Celo;
 using LearnedOpt.Optimizers.Hrnn;
 using LearnedOpt.Tasks;
 using LearnedOpt.Tasks.Batched;
@@ -16,6 +17,8 @@ internal sealed class CudaKernels(CudaBackend backend) : IBackendKernels
     public IHrnnKernels Hrnn(HrnnWeights weights, long[] lengths) => new CudaHrnnKernels(backend, weights, lengths);
 
     public IHrnnKernels GroupedHrnn(int h1, int h2, HrnnGroups groups) => new CudaHrnnKernels(backend, h1, h2, groups);
+
+    public ICeloKernels Celo(CeloWeights weights, IReadOnlyList<CeloTensorLayout> layouts, long totalSteps, int phase) => new CudaCeloKernels(backend, weights, layouts, totalSteps, phase);
 
     public WrapperKernels Wrappers(int count, IReadOnlyList<ulong>? seeds) => new CudaWrapperKernels(backend, count, seeds);
 

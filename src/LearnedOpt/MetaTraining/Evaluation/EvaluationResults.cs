@@ -29,10 +29,13 @@ public enum Verdict { Win, Tie, Loss }
 
 public sealed record TaskResult(string Task, string Group, int Steps, IReadOnlyList<OptimizerResult> Optimizers, string? Skipped = null)
 {
-    public OptimizerResult? Hrnn => Optimizers.FirstOrDefault(o => o.Optimizer == "hrnn");
+    /// <summary>The learned optimizer under evaluation (hrnn or celo).</summary>
+    public OptimizerResult? Hrnn => Optimizers.FirstOrDefault(o => IsLearned(o.Optimizer));
 
     /// <summary>The baseline with the lowest mean final log10 loss on the evaluation seeds.</summary>
-    public OptimizerResult? BestBaseline => Optimizers.Where(o => o.Optimizer != "hrnn").MinBy(o => o.Mean);
+    public OptimizerResult? BestBaseline => Optimizers.Where(o => !IsLearned(o.Optimizer)).MinBy(o => o.Mean);
+
+    public static bool IsLearned(string optimizer) => optimizer is "hrnn" or "celo";
 
     public Verdict? Verdict
     {

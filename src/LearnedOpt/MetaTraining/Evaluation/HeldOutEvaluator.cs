@@ -1,5 +1,6 @@
 using LearnedOpt.Backends;
 using LearnedOpt.Optimizers;
+using LearnedOpt.Optimizers.Celo;
 using LearnedOpt.Optimizers.Hrnn;
 using LearnedOpt.Tasks;
 using LearnedOpt.Training;
@@ -27,13 +28,23 @@ public sealed class HeldOutEvaluator
     public static double[] DefaultGrid { get; } = Enumerable.Range(0, 9).Select(k => Math.Pow(10, -4 + 0.5 * k)).ToArray();
 
     private readonly IBackend _backend;
-    private readonly HrnnWeights _weights;
+    private readonly HrnnWeights? _weights;
+    private readonly CeloWeights? _celo;
 
     public HeldOutEvaluator(IBackend backend, HrnnWeights weights)
     {
         _backend = backend ?? throw new ArgumentNullException(nameof(backend));
         _weights = weights ?? throw new ArgumentNullException(nameof(weights));
     }
+
+    /// <summary>Evaluates Celo weights instead of HRNN weights (Celo plans for <see cref="Steps"/> steps).</summary>
+    public HeldOutEvaluator(IBackend backend, CeloWeights weights)
+    {
+        _backend = backend ?? throw new ArgumentNullException(nameof(backend));
+        _celo = weights ?? throw new ArgumentNullException(nameof(weights));
+    }
+
+    private OptimizerKind LearnedKind => _celo != null ? OptimizerKind.Celo : OptimizerKind.Hrnn;
 
     public int Seeds { get; init; } = 5;
     public int TuningSeeds { get; init; } = 2;
@@ -64,8 +75,9 @@ public sealed class HeldOutEvaluator
         ulong[] tune = HeldOutSuite.Seeds(member.Task + "/tuning", TuningSeeds);
         // The initial point depends only on the task and the seed: one whole-train loss per seed serves every optimizer.
         double[] initial = eval.Select(seed => InitialLoss(entry, seed)).ToArray();
-        var results = new List<OptimizerResult> { RunSeeds(entry, "hrnn", OptimizerKind.Hrnn, null, eval, initial) };
-        Log?.Invoke($"{member.Task}: hrnn mean final log10 {results[0].Mean:F3}");
+        var learned = OptimizerNames.Name(LearnedKind);
+        var results = new List<OptimizerResult> { RunSeeds(entry, learned, LearnedKind, null, eval, initial) };
+        Log?.Invoke($"{member.Task}: {learned} mean final log10 {results[0].Mean:F3}");
         foreach (var (name, kind) in Baselines)
         {
             string key = BaselineCache.Key(member.Task, Steps, Seeds, TuningSeeds, Grid, name);
@@ -112,9 +124,12 @@ public sealed class HeldOutEvaluator
     private (double FinalLoss, double[] StepLosses) RunOne(TaskEntry entry, OptimizerKind kind, double? lr, ulong seed)
     {
         var task = entry.Build(seed);
-        using Optimizer opt = kind == OptimizerKind.Hrnn
-            ? new HrnnOptimizer(_backend, task.Parameters, _weights)
-            : new HandDesignedOptimizer(kind, _backend, task.Parameters, HyperParameters.Defaults(kind) with { Lr = (float)lr!.Value });
+        using Optimizer opt = kind switch
+        {
+            OptimizerKind.Hrnn => new HrnnOptimizer(_backend, task.Parameters, _weights!),
+            OptimizerKind.Celo => new CeloOptimizer(_backend, task.Parameters, _celo!, Steps),
+            _ => new HandDesignedOptimizer(kind, _backend, task.Parameters, HyperParameters.Defaults(kind) with { Lr = (float)lr!.Value }),
+        };
         var run = TaskTrainer.Run(task, opt, seed, Steps);
         return (task.Loss(run.FinalTheta, null), run.StepLosses);
     }
