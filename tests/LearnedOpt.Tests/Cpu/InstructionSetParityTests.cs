@@ -89,6 +89,7 @@ public unsafe class InstructionSetParityTests
 
     [Theory] // every NativeOptimizer kind
     [InlineData(0)] [InlineData(1)] [InlineData(2)] [InlineData(3)] [InlineData(4)] [InlineData(5)] [InlineData(6)]
+    [InlineData(7)] [InlineData(8)] [InlineData(9)] [InlineData(10)] [InlineData(11)] [InlineData(12)] [InlineData(13)]
     public void HandDesignedStep(int kind) => SameBits(lib =>
     {
         const int n = 100_003;
@@ -98,20 +99,22 @@ public unsafe class InstructionSetParityTests
         g[n - 2] = float.PositiveInfinity;
         var s0 = new float[n];
         var s1 = new float[n];
-        var hp = new LoptHParams { Lr = 1e-2f, Beta1 = 0.9f, Beta2 = 0.999f, Eps = 1e-8f, WeightDecay = 1e-2f, Momentum = 0.9f, Alpha = 0.99f, Base = 2.718281828f, Periods = 0.5f, Nesterov = 1, Decay = 0, TotalSteps = 10 };
+        var s2 = new float[n];
+        var hp = new LoptHParams { Lr = 1e-2f, Beta1 = 0.9f, Beta2 = 0.999f, Eps = 1e-8f, WeightDecay = 1e-2f, Momentum = 0.9f, Alpha = 0.99f, Base = 2.718281828f, Periods = 0.5f, Nesterov = 1, Decay = 0, TotalSteps = 10, MomentumDecay = 4e-3f };
         var coefFn = (delegate* unmanaged<int, LoptHParams*, long, LoptCoef*, int>)lib["lopt_optim_coef"];
-        var stepFn = (delegate* unmanaged<int, float*, float*, float*, float*, long, LoptCoef*, long*, int>)lib["lopt_optim_step"];
+        var stepFn = (delegate* unmanaged<int, float*, float*, float*, float*, float*, long, LoptCoef*, long*, int>)lib["lopt_optim_step"];
         var coefs = new List<float>();
         long bad = 0;
         for (long t = 1; t <= 3; ++t)
         {
             LoptCoef c;
             lib.Check(coefFn(kind, &hp, t, &c), "lopt_optim_coef");
-            coefs.AddRange([c.Lr, c.StepSize, c.Bc2Sqrt, c.Decoupled, c.SignScale, c.PowerAgree, c.PowerDisagree]);
-            fixed (float* pp = p, gp = g, s0p = s0, s1p = s1)
-                lib.Check(stepFn(kind, pp, gp, s0p, s1p, n, &c, &bad), "lopt_optim_step");
+            coefs.AddRange([c.Lr, c.StepSize, c.Bc2Sqrt, c.Decoupled, c.SignScale, c.PowerAgree, c.PowerDisagree,
+                            c.GradScale, c.Clr, c.Bc1, c.Bc2, c.Rect, c.NadamGrad, c.NadamAvg]);
+            fixed (float* pp = p, gp = g, s0p = s0, s1p = s1, s2p = s2)
+                lib.Check(stepFn(kind, pp, gp, s0p, s1p, s2p, n, &c, &bad), "lopt_optim_step");
         }
-        return [("coef", coefs.ToArray()), ("p", p), ("s0", s0), ("s1", s1), ("nonfinite", new[] { bad })];
+        return [("coef", coefs.ToArray()), ("p", p), ("s0", s0), ("s1", s1), ("s2", s2), ("nonfinite", new[] { bad })];
     });
 
     [Fact]

@@ -23,10 +23,15 @@ public class ConfigTests
         Assert.Equal(MetaTrainingConfig.Default, MetaTrainingConfig.Load(Path.Combine(root, "configs", "meta-train-default.json")));
         var files = Directory.GetFiles(Path.Combine(root, "configs"), "*.json");
         Assert.NotEmpty(files);
+        // Configs are named by the command that reads them: meta-train-*.json (lopt meta-train) and
+        // schedule-search-*.json (lopt schedule-search); every one loads and names weights that exist.
         foreach (var file in files)
         {
-            var c = MetaTrainingConfig.Load(file);
-            if (c.InitWeights is { } w) Assert.True(File.Exists(Path.Combine(root, w)), $"{file}: initWeights {w} is not in the repository");
+            string name = Path.GetFileName(file);
+            string? w = name.StartsWith("meta-train-", StringComparison.Ordinal) ? MetaTrainingConfig.Load(file).InitWeights
+                : name.StartsWith("schedule-search-", StringComparison.Ordinal) ? LearnedOpt.MetaTraining.Schedules.ScheduleSearchConfig.Load(file).InitWeights
+                : throw new InvalidOperationException($"{file}: a config must be named meta-train-*.json or schedule-search-*.json");
+            if (w != null) Assert.True(File.Exists(Path.Combine(root, w)), $"{file}: initWeights {w} is not in the repository");
         }
     }
 

@@ -63,7 +63,7 @@ public class ScheduleSearchTests
     [Fact]
     public void TheShippedRecipeConfigIsValidAndValidatesOnNoHeldOutTask()
     {
-        var c = ScheduleSearchConfig.Load(ParameterGrowthTests.RepoFile("configs/hrnn-networks-schedule.json"));
+        var c = ScheduleSearchConfig.Load(ParameterGrowthTests.RepoFile("configs/schedule-search-hrnn-networks.json"));
         Assert.NotEmpty(c.Problems);
     }
 }
