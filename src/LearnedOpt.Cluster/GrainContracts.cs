@@ -30,5 +30,11 @@ public interface IRunGrain : IGrainWithStringKey
     Task<byte[]> Phi(long version);
 
     /// <summary>Runs every call, re-sending those whose silo failed, and returns the replies in call order.</summary>
+    /// <remarks>
+    /// Not bounded by the messaging timeout: a call waits for failure detection and for the replay of a
+    /// lost worker's groups, which the grain bounds itself (maxAttempts × the group-call timeout). A
+    /// response timeout of the call timeout here would cut a legitimate recovery short on a busy machine.
+    /// </remarks>
+    [ResponseTimeout("1.00:00:00")]
     Task<GroupReply[]> RunGroups(GroupCall[] calls, int maxAttempts);
 }
