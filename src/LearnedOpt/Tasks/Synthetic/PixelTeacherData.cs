@@ -56,23 +56,11 @@ public static class PixelTeacherData
         for (int i = 0; i < w2.Length; i++) w2[i] = teacher.NextGaussian() / Math.Sqrt(h);
         var labels = new byte[rows];
         var hidden = new double[h];
+        var centred = new double[d];
         for (int r = 0; r < rows; r++)
         {
-            for (int j = 0; j < h; j++)
-            {
-                double s = b1[j];
-                for (int i = 0; i < d; i++) s += (features[r * d + i] - mean[i]) * w1[i * h + j];
-                hidden[j] = Math.Tanh(s);
-            }
-            int best = 0;
-            double top = double.NegativeInfinity;
-            for (int k = 0; k < classes; k++)
-            {
-                double s = 0;
-                for (int j = 0; j < h; j++) s += hidden[j] * w2[j * classes + k];
-                if (s > top) (top, best) = (s, k);
-            }
-            labels[r] = (byte)best;
+            for (int i = 0; i < d; i++) centred[i] = features[r * d + i] - mean[i];
+            labels[r] = TanhTeacher.Label(centred, w1, b1, w2, classes, hidden);
         }
         return new LabeledDataset(features, labels, d, classes);
     }

@@ -60,21 +60,7 @@ public static class TeacherStudentData
                 features[r * d + i] = (float)v;
                 x[i] = features[r * d + i];
             }
-            for (int j = 0; j < h; j++)
-            {
-                double s = b1[j];
-                for (int i = 0; i < d; i++) s += x[i] * w1[i * h + j];
-                hidden[j] = Math.Tanh(s);
-            }
-            int best = 0;
-            double top = double.NegativeInfinity;
-            for (int k = 0; k < classes; k++)
-            {
-                double s = 0;
-                for (int j = 0; j < h; j++) s += hidden[j] * w2[j * classes + k];
-                if (s > top) (top, best) = (s, k);
-            }
-            labels[r] = (byte)best;
+            labels[r] = TanhTeacher.Label(x, w1, b1, w2, classes, hidden);
         }
         return new LabeledDataset(features, labels, d, classes);
     }
